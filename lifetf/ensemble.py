@@ -1,0 +1,145 @@
+"""K independent copies of a network in one Keras graph: every weight has a leading member axis.
+
+Activations are channels-first, (K, C, B, H, W). A 3x3 convolution is patch extraction (9
+shifted views of the zero-padded boards) followed by a per-member linear map: unrolled
+multiply-adds for the few-channel layers of these networks (XLA fuses them into one pass over the
+cells), one batched matrix product for wide layers. Grouped convolutions are far slower on CPU. Member k's output depends only on member k's weights and inputs, so K members trained
+with a summed loss follow exactly the paths they would follow alone.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from lifetf.models import LayerSpec, build_from_specs, keras_activation
+
+
+UNROLL_LIMIT = 64  # per-member kernel entries up to which the linear map is unrolled
+
+
+def extract_patches(x):
+    """(K, C, B, H, W) -> (K, 9C, B, H, W): each cell's zero-padded 3x3 window, Keras' order."""
+    padded = ops.pad(x, [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1]])
+    h, w = ops.shape(x)[3], ops.shape(x)[4]
+    views = [padded[:, :, :, dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
+    return ops.concatenate(views, axis=1)
+
+
+def member_linear(x, kernel, bias):
+    """y[k, o] = bias[k, o] + sum_i kernel[k, i, o] x[k, i] for x of shape (K, I, B, H, W)."""
+    members, n_in, n_out = kernel.shape
+    if n_in * n_out <= UNROLL_LIMIT:
+        y = bias[:, :, None, None, None]
+        for i in range(n_in):
+            y = y + x[:, i : i + 1] * kernel[:, i, :, None, None, None]
+        return y
+    shape = ops.shape(x)
+    flat = ops.reshape(x, (members, n_in, -1))
+    y = ops.matmul(ops.transpose(kernel, (0, 2, 1)), flat)
+    y = ops.reshape(y, (members, n_out, shape[2], shape[3], shape[4]))
+    return y + bias[:, :, None, None, None]
+
+
+class MemberConv(keras.layers.Layer):
+    """A 'same'-padded 1x1 or 3x3 convolution held ``members`` times, one per member.
+
+    Input (K, cin, B, H, W); kernel (K, k, k, cin, cout) in Keras' per-model layout; bias (K, cout).
+    """
+
+    def __init__(self, members: int, kernel_size: int, filters: int, activation: str, **kwargs):
+        super().__init__(**kwargs)
+        if kernel_size not in (1, 3):
+            raise ValueError(f"kernel_size must be 1 or 3, got {kernel_size!r}")
+        self.members = members
+        self.kernel_size = kernel_size
+        self.filters = filters
+        self.activation_name = activation
+        self._activation = keras_activation(activation)
+
+    def build(self, input_shape):
+        cin = input_shape[1]
+        k = self.kernel_size
+        self.kernel = self.add_weight(
+            shape=(self.members, k, k, cin, self.filters), initializer="zeros", name="kernel"
+        )
+        self.bias = self.add_weight(
+            shape=(self.members, self.filters), initializer="zeros", name="bias"
+        )
+
+    def call(self, x):
+        k, cin = self.kernel_size, self.kernel.shape[3]
+        if k == 3:
+            x = extract_patches(x)
+        flat_kernel = ops.reshape(self.kernel, (self.members, k * k * cin, self.filters))
+        return self._activation(member_linear(x, flat_kernel, self.bias))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            members=self.members,
+            kernel_size=self.kernel_size,
+            filters=self.filters,
+            activation=self.activation_name,
+        )
+        return config
+
+
+class Ensemble:
+    """K members of one network description; call it on (K, B, H, W) boards."""
+
+    def __init__(self, layers: tuple[LayerSpec, ...], output: str, members: int):
+        self.specs = layers
+        self.output = output
+        self.members = members
+        self.convs = [
+            MemberConv(members, s.kernel, s.cout, s.activation, name=f"member_conv{i}")
+            for i, s in enumerate(layers)
+        ]
+        for conv, spec in zip(self.convs, layers, strict=True):
+            conv.build((members, spec.cin, None, None, None))
+
+    @property
+    def variables(self) -> list:
+        return [v for conv in self.convs for v in (conv.kernel, conv.bias)]
+
+    def logits(self, boards, dropout_masks: dict[int, object] | None = None):
+        """Pre-output values (K, B, H, W); ``dropout_masks`` maps layer index -> (K, C, B, 1, 1)."""
+        x = ops.expand_dims(ops.cast(boards, "float32"), 1)
+        for i, conv in enumerate(self.convs):
+            x = conv(x)
+            if dropout_masks and i in dropout_masks:
+                x = x * dropout_masks[i]
+        return x[:, 0]
+
+    def predict(self, boards):
+        """Outputs in [0, 1] of shape (K, B, H, W)."""
+        return self.activate(self.logits(boards))
+
+    def activate(self, logits):
+        if self.output == "sigmoid":
+            return ops.sigmoid(logits)
+        return ops.clip(logits, 0.0, 1.0)
+
+    def set_member_weights(self, per_member: list[list[np.ndarray]]) -> None:
+        """Load K per-model weight lists [kernel0, bias0, ...] into the member axis."""
+        if len(per_member) != self.members:
+            raise ValueError(f"expected weights for {self.members} members, got {len(per_member)}")
+        for j, var in enumerate(self.variables):
+            var.assign(np.stack([w[j] for w in per_member]).astype(np.float32))
+
+    def member_weights(self, k: int) -> list[np.ndarray]:
+        """Member ``k``'s weights as a plain Keras model's list [kernel0, bias0, ...]."""
+        return [np.asarray(var.numpy()[k]) for var in self.variables]
+
+    def all_weights(self) -> list[list[np.ndarray]]:
+        """Every member's weights, member by member."""
+        stacked = [var.numpy() for var in self.variables]
+        return [[np.array(w[k]) for w in stacked] for k in range(self.members)]
+
+    def export_member(self, k: int, name: str = "member"):
+        """Member ``k`` as an ordinary single Keras model computing the same function."""
+        model = build_from_specs(self.specs, self.output, name=name)
+        model.set_weights(self.member_weights(k))
+        return model

@@ -1,0 +1,172 @@
+"""``Experiment``: everything that defines a training run, validated and hashable to a stable key."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+from lifetf.models import (
+    ACTIVATIONS,
+    ARCHS,
+    INITS,
+    NORMALIZE_DROPOUT,
+    OUTPUTS,
+    LayerSpec,
+    layer_specs,
+    n_blocks,
+)
+from lifetf.rules import RULES
+
+OPTIMIZERS = ("adam", "sgd")
+STARTS = ("random", "hand_built")
+
+
+def _fail(field: str, value: object, expected: str) -> None:
+    raise ValueError(f"Experiment.{field} = {value!r} is invalid: expected {expected}")
+
+
+def _int_at_least(field: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        _fail(field, value, f"an integer >= {low}")
+
+
+def _number_in(field: str, value: object, low: float, high: float, closed: bool = True) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low <= value <= high if closed else low < value < high)
+    if not ok:
+        bounds = f"[{low}, {high}]" if closed else f"({low}, {high})"
+        _fail(field, value, f"a number in {bounds}")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One training protocol; a trial is an (Experiment, seed) pair.
+
+    Defaults are the reference run of Firner's script: firner rule and network, 1 step, width 1,
+    ReLU, clamped output, PyTorch-default initialisation, fresh 10x10 boards at density 0.5,
+    Adam 1e-3, 5000 batches of 32; success is judged on 1000 random 5x5 boards.
+    """
+
+    rule: str = "firner"
+    arch: str = "firner"
+    steps: int = 1
+    width: int = 1
+    depth: float = 1.0
+    activation: str = "relu"
+    output: str = "clamp"
+    init: str = "pytorch"
+    start: str = "random"  # "hand_built": start from the exact weights (then sign flips apply)
+    sign_flips: int = 0  # number of randomly chosen weights whose sign is flipped at the start
+    dropout: float | None = None  # channel dropout; None: 0.4 with init="normalize", else 0
+    board_size: int = 10
+    density: float = 0.5
+    torus: bool = False
+    batch_size: int = 32
+    batches: int = 5000
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    l1: float = 0.0  # L1 penalty on kernels, added to each member's loss
+    data_stream: int = 0  # picks another board stream for the same seed (same initialisation)
+    eval_boards: int = 1000
+    eval_size: int = 5
+    eval_density: float = 0.5
+    eval_seed: int = 20230101
+    record_every: int = 50  # batches per point of the loss and gradient-norm curves
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            _fail("rule", self.rule, f"one of {', '.join(RULES)}")
+        if self.arch not in ARCHS:
+            _fail("arch", self.arch, f"one of {', '.join(ARCHS)}")
+        if self.activation not in ACTIVATIONS:
+            _fail("activation", self.activation, f"one of {', '.join(ACTIVATIONS)}")
+        if self.output not in OUTPUTS:
+            _fail("output", self.output, f"one of {', '.join(OUTPUTS)}")
+        if self.init not in INITS:
+            _fail("init", self.init, f"one of {', '.join(INITS)}")
+        if self.start not in STARTS:
+            _fail("start", self.start, f"one of {', '.join(STARTS)}")
+        if self.optimizer not in OPTIMIZERS:
+            _fail("optimizer", self.optimizer, f"one of {', '.join(OPTIMIZERS)}")
+        _int_at_least("steps", self.steps, 1)
+        _int_at_least("width", self.width, 1)
+        _number_in("depth", self.depth, 0.0, 100.0, closed=False)
+        _int_at_least("sign_flips", self.sign_flips, 0)
+        if self.dropout is not None:
+            _number_in("dropout", self.dropout, 0.0, 0.99)
+        _int_at_least("board_size", self.board_size, 3)
+        _number_in("density", self.density, 0.0, 1.0)
+        if not isinstance(self.torus, bool):
+            _fail("torus", self.torus, "True or False")
+        _int_at_least("batch_size", self.batch_size, 1)
+        _int_at_least("batches", self.batches, 0)
+        _number_in("learning_rate", self.learning_rate, 0.0, 10.0, closed=False)
+        _number_in("l1", self.l1, 0.0, 10.0)
+        _int_at_least("data_stream", self.data_stream, 0)
+        _int_at_least("eval_boards", self.eval_boards, 1)
+        _int_at_least("eval_size", self.eval_size, 1)
+        _number_in("eval_density", self.eval_density, 0.0, 1.0)
+        _int_at_least("eval_seed", self.eval_seed, 0)
+        _int_at_least("record_every", self.record_every, 1)
+        if self.start == "hand_built" and n_blocks(self.steps, self.depth) != self.steps:
+            _fail("depth", self.depth, "1.0 when starting from the hand-built weights")
+        if self.start == "random" and self.sign_flips:
+            _fail("sign_flips", self.sign_flips, "0 unless start='hand_built'")
+        if self.sign_flips > self.n_params:
+            _fail("sign_flips", self.sign_flips, f"at most the {self.n_params} parameters")
+
+    @property
+    def channel_dropout(self) -> float:
+        """The channel dropout in force: explicit, or Firner's 40% under the normalize option."""
+        if self.dropout is not None:
+            return float(self.dropout)
+        return NORMALIZE_DROPOUT if self.init == "normalize" else 0.0
+
+    @property
+    def layers(self) -> tuple[LayerSpec, ...]:
+        return layer_specs(
+            self.arch,
+            self.steps,
+            self.width,
+            self.depth,
+            self.activation,
+            self.output,
+            self.channel_dropout,
+        )
+
+    @property
+    def n_params(self) -> int:
+        return sum(spec.n_params for spec in self.layers)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Experiment:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown Experiment fields: {', '.join(unknown)}")
+        return cls(**data)
+
+    @property
+    def key(self) -> str:
+        """Stable 16-hex-digit key from every field (sha256 of canonical JSON, not ``hash()``)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def replace(self, **changes) -> Experiment:
+        return dataclasses.replace(self, **changes)
+
+    def describe(self) -> str:
+        """A short human-readable label, listing only fields that differ from the defaults."""
+        default = Experiment()
+        parts = [
+            f"{f.name}={getattr(self, f.name)}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        ]
+        return ", ".join(parts) if parts else "reference protocol"

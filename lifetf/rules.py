@@ -1,0 +1,211 @@
+"""Game of Life rules: one-step and n-step evolution in numpy and TensorFlow, and random boards.
+
+Two rules share the B3/S23 wording and differ in the neighbourhood: ``conway`` counts the 8
+surrounding cells, ``firner`` the 4 orthogonal ones (the rule of Firner's posts). Cells beyond the
+edge are dead unless ``torus=True``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RULES = ("conway", "firner")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A life-like rule: which neighbours count and which counts give birth or survival."""
+
+    name: str
+    offsets: tuple[tuple[int, int], ...]
+    birth: frozenset[int] = frozenset({3})
+    survive: frozenset[int] = frozenset({2, 3})
+
+    @property
+    def neighbourhood_mask(self) -> np.ndarray:
+        """3x3 array with 1 where a neighbour counts (the centre is 0)."""
+        mask = np.zeros((3, 3), dtype=np.float32)
+        for dy, dx in self.offsets:
+            mask[1 + dy, 1 + dx] = 1.0
+        return mask
+
+    @property
+    def relevant_cells(self) -> tuple[tuple[int, int], ...]:
+        """The (row, col) positions in a 3x3 window that a cell's next state depends on."""
+        return ((1, 1),) + tuple((1 + dy, 1 + dx) for dy, dx in self.offsets)
+
+
+_MOORE = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+_VON_NEUMANN = ((-1, 0), (0, -1), (0, 1), (1, 0))
+
+_RULES = {
+    "conway": Rule("conway", _MOORE),
+    "firner": Rule("firner", _VON_NEUMANN),
+}
+
+
+def get_rule(rule: str | Rule) -> Rule:
+    """Look a rule up by name; a clear error names an unknown one."""
+    if isinstance(rule, Rule):
+        return rule
+    if rule not in _RULES:
+        raise ValueError(f"unknown rule {rule!r}: expected one of {', '.join(RULES)}")
+    return _RULES[rule]
+
+
+def _check_steps(steps: object) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    return int(steps)
+
+
+def _check_boards(boards: object) -> np.ndarray:
+    arr = np.asarray(boards)
+    if arr.ndim != 3:
+        raise ValueError(
+            f"boards must have shape (N, H, W), got an array of rank {arr.ndim} "
+            f"with shape {arr.shape}"
+        )
+    if arr.size and not np.isin(arr, (0, 1)).all():
+        bad = arr[~np.isin(arr, (0, 1))].flat[0]
+        raise ValueError(f"boards must hold only 0 and 1, found the value {bad!r}")
+    return arr.astype(np.uint8)
+
+
+def neighbour_counts(boards: np.ndarray, rule: str | Rule, torus: bool = False) -> np.ndarray:
+    """Count the live neighbours of every cell of (N, H, W) 0/1 boards under ``rule``."""
+    spec = get_rule(rule)
+    arr = _check_boards(boards).astype(np.int16)
+    n, h, w = arr.shape
+    mode = "wrap" if torus else "constant"
+    padded = np.pad(arr, ((0, 0), (1, 1), (1, 1)), mode=mode)
+    counts = np.zeros_like(arr)
+    for dy, dx in spec.offsets:
+        counts += padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+    return counts
+
+
+def step(boards: np.ndarray, rule: str | Rule, torus: bool = False) -> np.ndarray:
+    """One generation of ``rule`` applied to (N, H, W) 0/1 boards."""
+    spec = get_rule(rule)
+    arr = _check_boards(boards)
+    counts = neighbour_counts(arr, spec, torus)
+    born = np.isin(counts, tuple(spec.birth)) & (arr == 0)
+    kept = np.isin(counts, tuple(spec.survive)) & (arr == 1)
+    return (born | kept).astype(np.uint8)
+
+
+def evolve(boards: np.ndarray, rule: str | Rule, steps: int, torus: bool = False) -> np.ndarray:
+    """``steps`` generations of ``rule`` on (N, H, W) 0/1 boards; cells off the edge are dead."""
+    spec = get_rule(rule)
+    n_steps = _check_steps(steps)
+    arr = _check_boards(boards)
+    for _ in range(n_steps):
+        arr = step(arr, spec, torus)
+    return arr
+
+
+def random_boards(
+    n: int, size: int | tuple[int, int], density: float = 0.5, seed: int | np.random.Generator = 0
+) -> np.ndarray:
+    """``n`` random boards, each cell alive with probability ``density``, from a seeded generator."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"number of boards must be a non-negative integer, got {n!r}")
+    h, w = (size, size) if isinstance(size, int | np.integer) else tuple(size)
+    if h < 1 or w < 1:
+        raise ValueError(f"board size must be at least 1x1, got {size!r}")
+    if not 0.0 <= float(density) <= 1.0:
+        raise ValueError(f"density must lie in [0, 1], got {density!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return (rng.random((n, h, w)) < density).astype(np.uint8)
+
+
+# --- TensorFlow versions, for boards made inside a compiled training step ---------------------
+
+
+def tf_step(boards, rule: str | Rule, torus: bool = False):
+    """One generation on a float tensor of shape (..., H, W) holding 0/1, inside a TF graph."""
+    import tensorflow as tf
+
+    spec = get_rule(rule)
+    x = tf.convert_to_tensor(boards)
+    rank = x.shape.rank
+    if rank is None or rank < 2:
+        raise ValueError(f"boards must have at least rank 2 (..., H, W), got rank {rank}")
+    if torus:
+        padded = tf.concat([x[..., -1:, :], x, x[..., :1, :]], axis=-2)
+        padded = tf.concat([padded[..., -1:], padded, padded[..., :1]], axis=-1)
+    else:
+        paddings = [[0, 0]] * (rank - 2) + [[1, 1], [1, 1]]
+        padded = tf.pad(x, paddings)
+    h, w = tf.shape(x)[-2], tf.shape(x)[-1]
+    counts = tf.zeros_like(x)
+    for dy, dx in spec.offsets:
+        counts += padded[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+    born = tf.zeros_like(x, dtype=tf.bool)
+    for c in sorted(spec.birth):
+        born = tf.logical_or(born, tf.equal(counts, float(c)))
+    kept = tf.zeros_like(x, dtype=tf.bool)
+    for c in sorted(spec.survive):
+        kept = tf.logical_or(kept, tf.equal(counts, float(c)))
+    alive = x > 0.5
+    nxt = tf.logical_or(tf.logical_and(born, tf.logical_not(alive)), tf.logical_and(kept, alive))
+    return tf.cast(nxt, x.dtype)
+
+
+def tf_evolve(boards, rule: str | Rule, steps: int, torus: bool = False):
+    """``steps`` generations on a float 0/1 tensor (..., H, W), for data made inside the graph."""
+    spec = get_rule(rule)
+    n_steps = _check_steps(steps)
+    x = boards
+    for _ in range(n_steps):
+        x = tf_step(x, spec, torus)
+    return x
+
+
+def local_configurations(rule: str | Rule, relevant_only: bool = False) -> np.ndarray:
+    """All 3x3 binary windows (512, 3, 3), or only those varying the rule's relevant cells.
+
+    With ``relevant_only`` the irrelevant cells (corners under ``firner``) are 0, giving 2^5 = 32
+    windows under ``firner`` and 2^9 = 512 under ``conway``.
+    """
+    spec = get_rule(rule)
+    cells = spec.relevant_cells if relevant_only else tuple((r, c) for r in range(3) for c in range(3))
+    n = len(cells)
+    bits = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
+    windows = np.zeros((2**n, 3, 3), dtype=np.uint8)
+    for j, (r, c) in enumerate(cells):
+        windows[:, r, c] = bits[:, j]
+    return windows
+
+
+def next_centre(windows: np.ndarray, rule: str | Rule) -> np.ndarray:
+    """The rule's next state of the centre cell of each (N, 3, 3) window: the true truth table."""
+    return evolve(windows, rule, 1)[:, 1, 1]
+
+
+def all_dead_share(rule: str | Rule, steps: int, size: int = 5, density: float = 0.5) -> float:
+    """Exact share of random ``size``x``size`` boards that are all dead after ``steps`` steps.
+
+    Enumerates all 2^(size*size) boards weighted by their probability; size <= 5 keeps this at
+    33 million boards, done in chunks.
+    """
+    spec = get_rule(rule)
+    n_steps = _check_steps(steps)
+    cells = size * size
+    if cells > 25:
+        raise ValueError(f"exact enumeration supports boards up to 5x5, got size {size!r}")
+    total = 0.0
+    chunk = 1 << min(cells, 20)
+    shifts = np.arange(cells, dtype=np.int64)
+    for start in range(0, 1 << cells, chunk):
+        idx = np.arange(start, min(start + chunk, 1 << cells), dtype=np.int64)
+        bits = ((idx[:, None] >> shifts[None, :]) & 1).astype(np.uint8)
+        boards = bits.reshape(-1, size, size)
+        live = bits.sum(axis=1)
+        weights = density**live * (1.0 - density) ** (cells - live)
+        dead = ~evolve(boards, spec, n_steps).reshape(len(idx), -1).any(axis=1)
+        total += float(weights[dead].sum())
+    return total

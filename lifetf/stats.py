@@ -1,0 +1,834 @@
+"""Named statistical helpers for the claim suite: thin functional wrappers over scipy.stats.
+
+Every function is pure (no hidden state, fixed seeds where randomness is used) and returns a
+small frozen dataclass, in the spirit of rliable's metrics. The design helpers answer the
+question the suite cares about: with this many trials, how likely is a claim's test to fail
+even though the claim holds (the "false-failure chance")?
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import special, stats
+
+__all__ = [
+    "Interval",
+    "TestResult",
+    "Design",
+    "proportion_interval",
+    "fisher_two_proportions",
+    "boschloo_two_proportions",
+    "trend_test",
+    "kendall_trend",
+    "rank_correlation",
+    "holm",
+    "binomial_upper_test",
+    "design_upper_bound",
+    "design_lower_bound",
+    "design_two_proportions",
+    "design_trend",
+    "trials_for_upper_bound",
+    "trials_for_lower_bound",
+    "best_of_k",
+    "best_of_k_expected",
+]
+
+IntervalMethod = Literal["wilson", "clopper-pearson"]
+Alternative = Literal["two-sided", "greater", "less"]
+TrendAlternative = Literal["increasing", "decreasing", "two-sided"]
+
+_SCIPY_CI_METHOD = {"wilson": "wilson", "clopper-pearson": "exact"}
+_ALTERNATIVES = ("two-sided", "greater", "less")
+_TREND_TO_SCIPY = {"increasing": "greater", "decreasing": "less", "two-sided": "two-sided"}
+#: Largest number of (k1, k2) tables design_two_proportions enumerates with Boschloo's test
+#: (each scipy.stats.boschloo_exact call takes a few milliseconds).
+BOSCHLOO_MAX_TABLES = 1100
+#: Largest product of (n_i + 1) that design_trend enumerates exactly; beyond it, Monte Carlo.
+TREND_EXACT_MAX_CONFIGS = 2_000_000
+
+
+# --------------------------------------------------------------------------------------------
+# Result types
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    """Two decimals, switching to scientific notation for tiny non-zero values."""
+    if x == 0 or abs(x) >= 0.005 or not math.isfinite(x):
+        return f"{x:.2f}"
+    return f"{x:.1e}"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a two-sided confidence interval at confidence `level`."""
+
+    estimate: float
+    low: float
+    high: float
+    level: float
+    method: str
+
+    def __str__(self) -> str:
+        return f"{_fmt(self.estimate)} [{_fmt(self.low)}, {_fmt(self.high)}]"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of a named hypothesis test: statistic, p-value and the alternative tested."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    statistic: float
+    p_value: float
+    alternative: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        extra = f"; {self.detail}" if self.detail else ""
+        return (
+            f"{self.name} ({self.alternative}): statistic={self.statistic:.4g}, "
+            f"p={self.p_value:.3g}{extra}"
+        )
+
+
+@dataclass(frozen=True)
+class Design:
+    """A test design: its pass rule, trial count, false-failure chance and optional power."""
+
+    rule: str
+    trials: int
+    false_failure: float
+    power: float | None
+    effect: str
+
+    def __str__(self) -> str:
+        power = "" if self.power is None else f", power {self.power:.3f}"
+        return (
+            f"{self.trials} trials: {self.rule}; false-failure {self.false_failure:.2e}"
+            f"{power} (assuming {self.effect})"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _count(value: object, name: str) -> int:
+    """Coerce an integral value (int, numpy int, integral float) to int, else ValueError."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value)
+    raise ValueError(f"{name} must be an integer, got {value!r}")
+
+
+def _check_counts(
+    successes: object, trials: object, s_name: str = "successes", n_name: str = "trials"
+) -> tuple[int, int]:
+    """Validate 0 <= successes <= trials with trials > 0 and return them as ints."""
+    n = _count(trials, n_name)
+    if n <= 0:
+        raise ValueError(f"{n_name} must be positive, got {n_name}={n}")
+    s = _count(successes, s_name)
+    if not 0 <= s <= n:
+        raise ValueError(f"{s_name} must lie in [0, {n_name}={n}], got {s_name}={s}")
+    return s, n
+
+
+def _check_open_unit(value: float, name: str) -> float:
+    """Validate 0 < value < 1 (levels, alphas, bounds)."""
+    v = float(value)
+    if not 0.0 < v < 1.0:
+        raise ValueError(f"{name} must lie strictly between 0 and 1, got {name}={value!r}")
+    return v
+
+
+def _check_prob(value: float, name: str) -> float:
+    """Validate 0 <= value <= 1 (true success proportions)."""
+    v = float(value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {name}={value!r}")
+    return v
+
+
+def _check_choice(value: str, choices: Sequence[str], name: str) -> str:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {list(choices)}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Intervals and tests
+# --------------------------------------------------------------------------------------------
+
+
+def proportion_interval(
+    successes: int, trials: int, level: float = 0.95, method: IntervalMethod = "wilson"
+) -> Interval:
+    """Confidence interval for a binomial success proportion (Wilson or Clopper-Pearson).
+
+    Wraps scipy.stats.binomtest(...).proportion_ci; Wilson is the default (good coverage,
+    never degenerate at 0 or n successes), Clopper-Pearson is the conservative exact choice.
+    """
+    s, n = _check_counts(successes, trials)
+    level = _check_open_unit(level, "level")
+    _check_choice(method, tuple(_SCIPY_CI_METHOD), "method")
+    ci = stats.binomtest(s, n).proportion_ci(
+        confidence_level=level, method=_SCIPY_CI_METHOD[method]
+    )
+    return Interval(
+        estimate=s / n, low=float(ci.low), high=float(ci.high), level=level, method=method
+    )
+
+
+def _two_by_two(s1: int, n1: int, s2: int, n2: int) -> list[list[int]]:
+    """2x2 table with one column per sample: [[s1, s2], [n1 - s1, n2 - s2]] (scipy's layout)."""
+    a, m = _check_counts(s1, n1, "s1", "n1")
+    b, k = _check_counts(s2, n2, "s2", "n2")
+    return [[a, b], [m - a, k - b]]
+
+
+def fisher_two_proportions(
+    s1: int, n1: int, s2: int, n2: int, alternative: Alternative = "two-sided"
+) -> TestResult:
+    """Fisher's exact test of p1 == p2 for two binomial samples; "greater" means p1 > p2.
+
+    Conditional on both margins, so conservative; use Boschloo for more power.
+    """
+    _check_choice(alternative, _ALTERNATIVES, "alternative")
+    table = _two_by_two(s1, n1, s2, n2)
+    res = stats.fisher_exact(table, alternative=alternative)
+    return TestResult(
+        name="fisher-exact",
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        alternative=alternative,
+        detail=f"{s1}/{n1} vs {s2}/{n2}; statistic is the sample odds ratio",
+    )
+
+
+def boschloo_two_proportions(
+    s1: int, n1: int, s2: int, n2: int, alternative: Alternative = "two-sided"
+) -> TestResult:
+    """Boschloo's exact unconditional test of p1 == p2; "greater" means p1 > p2.
+
+    Uniformly more powerful than Fisher's test. scipy.stats.boschloo_exact expects one sample
+    per column ([[s1, s2], [f1, f2]]), with p1, p2 the column success probabilities.
+    """
+    _check_choice(alternative, _ALTERNATIVES, "alternative")
+    table = _two_by_two(s1, n1, s2, n2)
+    res = stats.boschloo_exact(table, alternative=alternative)
+    return TestResult(
+        name="boschloo-exact",
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        alternative=alternative,
+        detail=f"{s1}/{n1} vs {s2}/{n2}; statistic is Fisher's p-value",
+    )
+
+
+def _trend_arrays(
+    successes: Sequence[int], trials: Sequence[int], scores: Sequence[float] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate the per-setting counts and scores of a trend test and return numpy arrays."""
+    if len(successes) != len(trials):
+        raise ValueError(
+            f"successes and trials differ in length: {len(successes)} != {len(trials)}"
+        )
+    if len(trials) < 2:
+        raise ValueError(f"a trend needs at least 2 settings, got {len(trials)}")
+    pairs = [
+        _check_counts(s, n, f"successes[{i}]", f"trials[{i}]")
+        for i, (s, n) in enumerate(zip(successes, trials, strict=True))
+    ]
+    x = np.array([p[0] for p in pairs], dtype=float)
+    n = np.array([p[1] for p in pairs], dtype=float)
+    if scores is None:
+        sc = np.arange(len(n), dtype=float)
+    else:
+        if len(scores) != len(n):
+            raise ValueError(f"scores has length {len(scores)}, expected {len(n)}")
+        sc = np.asarray(scores, dtype=float)
+        if not np.all(np.isfinite(sc)):
+            raise ValueError(f"scores must be finite, got {list(scores)}")
+    if np.ptp(sc) == 0:
+        raise ValueError(f"scores must not all be equal, got {sc.tolist()}")
+    return x, n, sc
+
+
+def _ca_z(sx: np.ndarray | float, r: np.ndarray | float, n: np.ndarray, sc: np.ndarray):
+    """Cochran-Armitage z from sum(score*x) and total successes r; nan where r is 0 or N."""
+    total = n.sum()
+    sbar = float((n * sc).sum() / total)
+    ssd = float((n * (sc - sbar) ** 2).sum())
+    pbar = np.asarray(r, dtype=float) / total
+    var = pbar * (1.0 - pbar) * ssd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (np.asarray(sx, dtype=float) - np.asarray(r, dtype=float) * sbar) / np.sqrt(var)
+    return np.where(var > 0, z, np.nan)
+
+
+def _z_p_value(z: np.ndarray | float, alternative: str):
+    """Normal p-value of z for increasing / decreasing / two-sided alternatives."""
+    if alternative == "increasing":
+        return stats.norm.sf(z)
+    if alternative == "decreasing":
+        return stats.norm.cdf(z)
+    return 2.0 * stats.norm.sf(np.abs(z))
+
+
+def trend_test(
+    successes: Sequence[int],
+    trials: Sequence[int],
+    scores: Sequence[float] | None = None,
+    alternative: TrendAlternative = "increasing",
+) -> TestResult:
+    """Cochran-Armitage test for a monotone trend of a success proportion across settings.
+
+    z = sum_i s_i (x_i - n_i p) / sqrt(p (1 - p) sum_i n_i (s_i - s_bar)^2), p the pooled rate,
+    s_i the setting scores (default 0, 1, 2, ...); the p-value uses the normal approximation
+    (scipy.stats.norm), as in R's prop.trend.test (z**2 is its chi-squared). With few trials the
+    approximation can be off in the tail: check the design with design_trend, or use
+    kendall_trend. If every setting has 0 successes (or every trial succeeded) there is no
+    variance and no evidence either way: the p-value is 1.0 and `detail` says so.
+    """
+    _check_choice(alternative, tuple(_TREND_TO_SCIPY), "alternative")
+    x, n, sc = _trend_arrays(successes, trials, scores)
+    r = x.sum()
+    if r == 0 or r == n.sum():
+        what = "no successes" if r == 0 else "only successes"
+        return TestResult(
+            name="cochran-armitage",
+            statistic=0.0,
+            p_value=1.0,
+            alternative=alternative,
+            detail=f"degenerate: {what} in all settings, no variance, p-value set to 1",
+        )
+    z = float(_ca_z(float((sc * x).sum()), r, n, sc))
+    return TestResult(
+        name="cochran-armitage",
+        statistic=z,
+        p_value=float(_z_p_value(z, alternative)),
+        alternative=alternative,
+        detail="z statistic, normal approximation",
+    )
+
+
+def kendall_trend(
+    successes: Sequence[int],
+    trials: Sequence[int],
+    scores: Sequence[float] | None = None,
+    alternative: TrendAlternative = "increasing",
+) -> TestResult:
+    """Kendall tau-b between setting score and 0/1 outcome, as a rank-based trend test.
+
+    Expands the counts to one (score, outcome) pair per trial and calls scipy.stats.kendalltau
+    (method="auto", which falls back to the tie-corrected normal approximation here). A
+    constant outcome has no variance: p-value 1.0, explained in `detail`.
+    """
+    _check_choice(alternative, tuple(_TREND_TO_SCIPY), "alternative")
+    x, n, sc = _trend_arrays(successes, trials, scores)
+    setting = np.repeat(sc, n.astype(int))
+    outcome = np.concatenate(
+        [np.r_[np.ones(int(k)), np.zeros(int(m - k))] for k, m in zip(x, n, strict=True)]
+    )
+    if x.sum() == 0 or x.sum() == n.sum():
+        return TestResult(
+            name="kendall-trend",
+            statistic=0.0,
+            p_value=1.0,
+            alternative=alternative,
+            detail="degenerate: outcome constant across all trials, p-value set to 1",
+        )
+    res = stats.kendalltau(
+        setting, outcome, method="auto", alternative=_TREND_TO_SCIPY[alternative]
+    )
+    return TestResult(
+        name="kendall-trend",
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        alternative=alternative,
+        detail="Kendall tau-b of setting score vs 0/1 outcome",
+    )
+
+
+def rank_correlation(
+    x: Sequence[float],
+    y: Sequence[float],
+    alternative: Alternative = "two-sided",
+    method: Literal["spearman", "kendall"] = "spearman",
+) -> TestResult:
+    """Spearman rho or Kendall tau-b rank correlation test ("greater" = positive association).
+
+    Constant input has no ranks to correlate: the p-value is 1.0 and `detail` says so.
+    """
+    _check_choice(alternative, _ALTERNATIVES, "alternative")
+    _check_choice(method, ("spearman", "kendall"), "method")
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    if xa.ndim != 1 or xa.shape != ya.shape:
+        raise ValueError(f"x and y must be 1-D of equal length, got {xa.shape} and {ya.shape}")
+    if len(xa) < 3:
+        raise ValueError(f"need at least 3 pairs for a rank correlation, got {len(xa)}")
+    if np.ptp(xa) == 0 or np.ptp(ya) == 0:
+        return TestResult(
+            name=method,
+            statistic=0.0,
+            p_value=1.0,
+            alternative=alternative,
+            detail="degenerate: constant input, p-value set to 1",
+        )
+    if method == "spearman":
+        res = stats.spearmanr(xa, ya, alternative=alternative)
+    else:
+        res = stats.kendalltau(xa, ya, method="auto", alternative=alternative)
+    return TestResult(
+        name=method,
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        alternative=alternative,
+        detail=f"n={len(xa)}",
+    )
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm step-down adjusted p-values (family-wise error control), in the input order.
+
+    adjusted p_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)) over the ascending p-values.
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values must be 1-D, got shape {p.shape}")
+    if p.size == 0:
+        return []
+    bad = p[~((p >= 0) & (p <= 1))]
+    if bad.size:
+        raise ValueError(f"p-values must lie in [0, 1], got {bad[0]!r}")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted.tolist()
+
+
+def binomial_upper_test(
+    successes: int, trials: int, p0: float, alternative: Alternative = "less"
+) -> TestResult:
+    """Exact binomial test of p == p0 (default alternative p < p0: "rate is below p0").
+
+    Wraps scipy.stats.binomtest; the statistic is the observed proportion.
+    """
+    s, n = _check_counts(successes, trials)
+    p0 = _check_prob(p0, "p0")
+    _check_choice(alternative, _ALTERNATIVES, "alternative")
+    res = stats.binomtest(s, n, p0, alternative=alternative)
+    return TestResult(
+        name="binomial-exact",
+        statistic=s / n,
+        p_value=float(res.pvalue),
+        alternative=alternative,
+        detail=f"{s}/{n} vs p0={p0}",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Designs: how many trials keep the false-failure chance small
+# --------------------------------------------------------------------------------------------
+
+
+def _bound_design(
+    trials: int,
+    p_true: float,
+    bound: float,
+    level: float,
+    method: str,
+    p_alt: float | None,
+    side: Literal["upper", "lower"],
+) -> Design:
+    """Exact false-failure of a confidence-bound rule by summing binomial pmf over failing k."""
+    n = _count(trials, "trials")
+    if n <= 0:
+        raise ValueError(f"trials must be positive, got trials={n}")
+    p_true = _check_prob(p_true, "p_true")
+    bound = _check_open_unit(bound, "bound")
+    level = _check_open_unit(level, "level")
+    _check_choice(method, tuple(_SCIPY_CI_METHOD), "method")
+    ks = np.arange(n + 1)
+    if side == "upper":
+        fails = np.array([proportion_interval(k, n, level, method).high >= bound for k in ks])
+        rule = (
+            f"pass iff the upper end of the {level:.0%} {method} interval of the success "
+            f"proportion over {n} trials is below {bound}"
+        )
+    else:
+        fails = np.array([proportion_interval(k, n, level, method).low <= bound for k in ks])
+        rule = (
+            f"pass iff the lower end of the {level:.0%} {method} interval of the success "
+            f"proportion over {n} trials is above {bound}"
+        )
+    false_failure = float(stats.binom.pmf(ks[fails], n, p_true).sum())
+    power = None
+    effect = f"true success proportion {p_true}"
+    if p_alt is not None:
+        p_alt = _check_prob(p_alt, "p_alt")
+        power = float(stats.binom.pmf(ks[fails], n, p_alt).sum())
+        effect += f"; power at {p_alt}"
+    return Design(
+        rule=rule, trials=n, false_failure=min(false_failure, 1.0), power=power, effect=effect
+    )
+
+
+def design_upper_bound(
+    trials: int,
+    p_true: float,
+    bound: float,
+    level: float = 0.95,
+    method: IntervalMethod = "wilson",
+    *,
+    p_alt: float | None = None,
+) -> Design:
+    """Exact false-failure chance of the rule "upper confidence bound of the rate < bound".
+
+    false_failure = P(upper bound >= bound | p = p_true), summed over all k in 0..trials;
+    power (if p_alt is given) = P(rule fails | p = p_alt), i.e. a too-high rate is caught.
+    """
+    return _bound_design(trials, p_true, bound, level, method, p_alt, "upper")
+
+
+def design_lower_bound(
+    trials: int,
+    p_true: float,
+    bound: float,
+    level: float = 0.95,
+    method: IntervalMethod = "wilson",
+    *,
+    p_alt: float | None = None,
+) -> Design:
+    """Exact false-failure chance of the rule "lower confidence bound of the rate > bound".
+
+    false_failure = P(lower bound <= bound | p = p_true), summed over all k in 0..trials;
+    power (if p_alt is given) = P(rule fails | p = p_alt), i.e. a too-low rate is caught.
+    """
+    return _bound_design(trials, p_true, bound, level, method, p_alt, "lower")
+
+
+def _two_sample_p_values(
+    n1: int, n2: int, test: str, alternative: str
+) -> np.ndarray:
+    """p-values of the two-proportion test for every table (k1, k2), shape (n1 + 1, n2 + 1)."""
+    k1, k2 = np.meshgrid(np.arange(n1 + 1), np.arange(n2 + 1), indexing="ij")
+    if test == "fisher" and alternative != "two-sided":
+        # One-sided Fisher p-values are hypergeometric tails; identical to fisher_exact.
+        total = k1 + k2
+        if alternative == "greater":
+            return stats.hypergeom.sf(k1 - 1, n1 + n2, total, n1)
+        return stats.hypergeom.cdf(k1, n1 + n2, total, n1)
+    func: Callable[..., TestResult] = (
+        fisher_two_proportions if test == "fisher" else boschloo_two_proportions
+    )
+    out = np.empty(k1.shape)
+    for a in range(n1 + 1):
+        for b in range(n2 + 1):
+            out[a, b] = func(a, n1, b, n2, alternative).p_value
+    return out
+
+
+def design_two_proportions(
+    n1: int,
+    p1: float,
+    n2: int,
+    p2: float,
+    alpha: float,
+    test: Literal["fisher", "boschloo"] = "fisher",
+    alternative: Alternative = "greater",
+    *,
+    alt: tuple[float, float] | None = None,
+) -> Design:
+    """Exact false-failure chance of "the two-proportion test rejects p1 == p2 at alpha".
+
+    Enumerates every table (k1, k2) with binomial weights: false_failure = P(p > alpha | p1, p2).
+    power (if alt=(p1', p2') is given, e.g. equal rates) = P(no rejection | alt). One-sided
+    Fisher is vectorised (hypergeometric tails); Boschloo calls scipy once per table and is
+    slow, so it is limited to (n1 + 1) * (n2 + 1) <= BOSCHLOO_MAX_TABLES.
+    """
+    n1 = _count(n1, "n1")
+    n2 = _count(n2, "n2")
+    if n1 <= 0 or n2 <= 0:
+        raise ValueError(f"n1 and n2 must be positive, got n1={n1}, n2={n2}")
+    p1 = _check_prob(p1, "p1")
+    p2 = _check_prob(p2, "p2")
+    alpha = _check_open_unit(alpha, "alpha")
+    _check_choice(test, ("fisher", "boschloo"), "test")
+    _check_choice(alternative, _ALTERNATIVES, "alternative")
+    if test == "boschloo" and (n1 + 1) * (n2 + 1) > BOSCHLOO_MAX_TABLES:
+        raise ValueError(
+            f"boschloo design with n1={n1}, n2={n2} needs {(n1 + 1) * (n2 + 1)} scipy calls "
+            f"(limit {BOSCHLOO_MAX_TABLES}); use test='fisher' or smaller samples"
+        )
+    not_reject = ~(_two_sample_p_values(n1, n2, test, alternative) <= alpha)
+
+    def chance(q1: float, q2: float) -> float:
+        w = np.outer(stats.binom.pmf(np.arange(n1 + 1), n1, q1),
+                     stats.binom.pmf(np.arange(n2 + 1), n2, q2))
+        return float(min(1.0, w[not_reject].sum()))
+
+    power = None
+    effect = f"p1={p1}, p2={p2}"
+    if alt is not None:
+        a1, a2 = (_check_prob(alt[0], "alt[0]"), _check_prob(alt[1], "alt[1]"))
+        power = chance(a1, a2)
+        effect += f"; power at p1={a1}, p2={a2}"
+    rule = (
+        f"pass iff the {test} test ({alternative}) of {n1} vs {n2} trials rejects "
+        f"p1 == p2 at alpha={alpha}"
+    )
+    return Design(
+        rule=rule, trials=n1 + n2, false_failure=chance(p1, p2), power=power, effect=effect
+    )
+
+
+def _trend_reject_chance(
+    n: np.ndarray,
+    probs: Sequence[np.ndarray],
+    sc: np.ndarray,
+    alpha: float,
+    draws: int,
+    seed: int,
+) -> tuple[list[float], list[float | None], str]:
+    """P(Cochran-Armitage increasing test rejects at alpha) for each probability vector.
+
+    Exact enumeration of all success vectors when few enough, else Monte Carlo; returns the
+    chances, their Monte-Carlo standard errors (None when exact) and the method name.
+    """
+    ni = n.astype(int)
+    configs = math.prod(int(m) + 1 for m in ni)
+    if configs <= TREND_EXACT_MAX_CONFIGS:
+        sx = np.zeros(1)
+        r = np.zeros(1)
+        weights = [np.ones(1) for _ in probs]
+        for i, m in enumerate(ni):
+            ks = np.arange(m + 1, dtype=float)
+            sx = (sx[:, None] + sc[i] * ks[None, :]).ravel()
+            r = (r[:, None] + ks[None, :]).ravel()
+            weights = [
+                (w[:, None] * stats.binom.pmf(ks, m, p[i])[None, :]).ravel()
+                for w, p in zip(weights, probs, strict=True)
+            ]
+        z = _ca_z(sx, r, n, sc)
+        reject = np.nan_to_num(_z_p_value(z, "increasing"), nan=1.0) <= alpha
+        chances = [float(min(1.0, w[reject].sum())) for w in weights]
+        return chances, [None] * len(probs), f"exact enumeration of {configs} outcomes"
+    rng = np.random.default_rng(seed)
+    chances: list[float] = []
+    ses: list[float | None] = []
+    for p in probs:
+        x = rng.binomial(ni, p, size=(draws, len(ni))).astype(float)
+        z = _ca_z(x @ sc, x.sum(axis=1), n, sc)
+        reject = np.nan_to_num(_z_p_value(z, "increasing"), nan=1.0) <= alpha
+        f = float(reject.mean())
+        chances.append(f)
+        ses.append(math.sqrt(f * (1.0 - f) / draws))
+    return chances, ses, f"Monte Carlo with {draws} draws (numpy seed {seed})"
+
+
+def design_trend(
+    trials_per_setting: Sequence[int],
+    p_true: Sequence[float],
+    alpha: float,
+    scores: Sequence[float] | None = None,
+    *,
+    p_alt: Sequence[float] | None = None,
+    draws: int = 200_000,
+    seed: int = 0,
+) -> Design:
+    """False-failure chance of "one-sided increasing Cochran-Armitage test rejects at alpha".
+
+    false_failure = P(no rejection | p_true): exact enumeration when prod(n_i + 1) <= 2e6,
+    else Monte Carlo (fixed seed, >= 200000 draws) with its standard error stated in `effect`.
+    power (if p_alt is given, e.g. flat rates) = P(no rejection | p_alt).
+    """
+    alpha = _check_open_unit(alpha, "alpha")
+    zeros = [0] * len(trials_per_setting)
+    _, n, sc = _trend_arrays(zeros, trials_per_setting, scores)
+    if len(p_true) != len(n):
+        raise ValueError(f"p_true has length {len(p_true)}, expected {len(n)}")
+    draws = _count(draws, "draws")
+    if draws < 200_000:
+        raise ValueError(f"draws must be at least 200000, got draws={draws}")
+    probs = [np.array([_check_prob(p, "p_true") for p in p_true])]
+    if p_alt is not None:
+        if len(p_alt) != len(n):
+            raise ValueError(f"p_alt has length {len(p_alt)}, expected {len(n)}")
+        probs.append(np.array([_check_prob(p, "p_alt") for p in p_alt]))
+    chances, ses, how = _trend_reject_chance(n, probs, sc, alpha, draws, seed)
+    misses = [1.0 - c for c in chances]
+
+    def describe(label: str, p: np.ndarray, se: float | None) -> str:
+        text = f"{label} {p.tolist()}"
+        if se is None:
+            return text
+        if se == 0:  # all draws agreed: report the rule-of-three 95% margin instead
+            return f"{text} (Monte-Carlo: all draws agreed, 95% margin {3 / draws:.1e})"
+        return f"{text} (Monte-Carlo s.e. {se:.1e})"
+
+    effect = describe("true rates", probs[0], ses[0])
+    if p_alt is not None:
+        effect += "; power at " + describe("rates", probs[1], ses[1])
+    rule = (
+        f"pass iff the one-sided (increasing) Cochran-Armitage test over settings with "
+        f"{n.astype(int).tolist()} trials and scores {sc.tolist()} rejects at alpha={alpha}; "
+        f"chances by {how}"
+    )
+    return Design(
+        rule=rule,
+        trials=int(n.sum()),
+        false_failure=misses[0],
+        power=misses[1] if p_alt is not None else None,
+        effect=effect,
+    )
+
+
+def _trials_for_bound(
+    p_true: float,
+    bound: float,
+    max_false_failure: float,
+    level: float,
+    method: str,
+    max_trials: int,
+    stable_window: int,
+    side: Literal["upper", "lower"],
+) -> int:
+    """Scan n = 1.. for the smallest n whose false-failure holds on n..n+stable_window."""
+    p_true = _check_prob(p_true, "p_true")
+    bound = _check_open_unit(bound, "bound")
+    max_false_failure = _check_open_unit(max_false_failure, "max_false_failure")
+    level = _check_open_unit(level, "level")
+    _check_choice(method, tuple(_SCIPY_CI_METHOD), "method")
+    max_trials = _count(max_trials, "max_trials")
+    stable_window = _count(stable_window, "stable_window")
+    if stable_window < 0:
+        raise ValueError(f"stable_window must be >= 0, got {stable_window}")
+    if (side == "upper" and p_true >= bound) or (side == "lower" and p_true <= bound):
+        raise ValueError(
+            f"p_true={p_true} is not on the passing side of bound={bound} for a {side} bound "
+            "rule; no number of trials makes the false-failure chance small"
+        )
+
+    def high(k: int, n: int) -> float:
+        return proportion_interval(k, n, level, method).high
+
+    def low(k: int, n: int) -> float:
+        return proportion_interval(k, n, level, method).low
+
+    # Confidence bounds increase in k and, for fixed k, decrease in n, so the failing set is
+    # {k >= t_n} (upper) or {k <= t_n} (lower) with t_n non-decreasing: track it incrementally.
+    t = 0
+    run_start = None
+    for n in range(1, max_trials + stable_window + 1):
+        if side == "upper":  # t = smallest k with high(k, n) >= bound (high(n, n) = 1)
+            t = min(t, n)
+            while t > 0 and high(t - 1, n) >= bound:
+                t -= 1
+            while high(t, n) < bound:
+                t += 1
+            ff = float(stats.binom.sf(t - 1, n, p_true))
+        else:  # t = largest k with low(k, n) <= bound (low(0, n) = 0)
+            while t > 0 and low(t, n) > bound:
+                t -= 1
+            while t < n and low(t + 1, n) <= bound:
+                t += 1
+            ff = float(stats.binom.cdf(t, n, p_true))
+        if ff <= max_false_failure:
+            if run_start is None:
+                if n > max_trials:
+                    break
+                run_start = n
+            if n - run_start >= stable_window:
+                return run_start
+        else:
+            run_start = None
+    raise ValueError(
+        f"false-failure <= {max_false_failure} not reached (stably over {stable_window + 1} "
+        f"consecutive n) within max_trials={max_trials} for p_true={p_true}, bound={bound}"
+    )
+
+
+def trials_for_upper_bound(
+    p_true: float,
+    bound: float,
+    max_false_failure: float = 1e-3,
+    level: float = 0.95,
+    method: IntervalMethod = "wilson",
+    max_trials: int = 2000,
+    *,
+    stable_window: int = 10,
+) -> int:
+    """Smallest trial count n for which design_upper_bound's false-failure is small enough.
+
+    Because of discreteness the false-failure chance is not monotone in n, so the returned n
+    is the smallest n <= max_trials with false_failure <= max_false_failure for EVERY n' in
+    n..n+stable_window (default 10): a few more trials never break the guarantee. Raises
+    ValueError if no such n exists.
+    """
+    return _trials_for_bound(
+        p_true, bound, max_false_failure, level, method, max_trials, stable_window, "upper"
+    )
+
+
+def trials_for_lower_bound(
+    p_true: float,
+    bound: float,
+    max_false_failure: float = 1e-3,
+    level: float = 0.95,
+    method: IntervalMethod = "wilson",
+    max_trials: int = 2000,
+    *,
+    stable_window: int = 10,
+) -> int:
+    """Smallest trial count n for which design_lower_bound's false-failure is small enough.
+
+    Same stability rule as trials_for_upper_bound: false_failure <= max_false_failure must
+    hold for every n' in n..n+stable_window. Raises ValueError if no such n <= max_trials.
+    """
+    return _trials_for_bound(
+        p_true, bound, max_false_failure, level, method, max_trials, stable_window, "lower"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Best-of-k
+# --------------------------------------------------------------------------------------------
+
+
+def best_of_k(outcomes: Sequence[bool], k: int) -> float:
+    """Exact expected success of "train k runs, keep any success", from n observed runs.
+
+    Draws k of the n runs without replacement: 1 - C(n - s, k) / C(n, k), s the successes.
+    """
+    n = len(outcomes)
+    k = _count(k, "k")
+    if not 1 <= k <= n:
+        raise ValueError(f"k must lie in [1, {n}] (number of outcomes), got k={k}")
+    s = sum(bool(o) for o in outcomes)
+    return 1.0 - special.comb(n - s, k, exact=True) / special.comb(n, k, exact=True)
+
+
+def best_of_k_expected(p: float, k: int) -> float:
+    """Chance that at least one of k independent runs succeeds at rate p: 1 - (1 - p)**k."""
+    p = _check_prob(p, "p")
+    k = _count(k, "k")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got k={k}")
+    return 1.0 - (1.0 - p) ** k
