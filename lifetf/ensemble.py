@@ -3,8 +3,9 @@
 Activations are channels-first, (K, C, B, H, W). A 3x3 convolution is patch extraction (9
 shifted views of the zero-padded boards) followed by a per-member linear map: unrolled
 multiply-adds for the few-channel layers of these networks (XLA fuses them into one pass over the
-cells), one batched matrix product for wide layers. Grouped convolutions are far slower on CPU. Member k's output depends only on member k's weights and inputs, so K members trained
-with a summed loss follow exactly the paths they would follow alone.
+cells), one batched matrix product for wide layers. Grouped convolutions are far slower on CPU.
+Member k's output depends only on member k's weights and inputs, so K members trained with a
+summed loss follow exactly the paths they would follow alone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import numpy as np
 from keras import ops
 
 from lifetf.models import LayerSpec, build_from_specs, keras_activation
-
 
 UNROLL_LIMIT = 64  # per-member kernel entries up to which the linear map is unrolled
 

@@ -15,7 +15,7 @@ from lifetf.rules import evolve, local_configurations, next_centre, random_board
 
 
 @dataclass(frozen=True)
-class TestSet:
+class EvalSet:
     """Fixed evaluation boards and their true future states."""
 
     boards: np.ndarray  # (N, H, W) uint8
@@ -28,15 +28,15 @@ class TestSet:
 
 
 @lru_cache(maxsize=64)
-def test_set(
+def eval_set(
     rule: str, steps: int, n: int = 1000, size: int = 5, density: float = 0.5, seed: int = 0
-) -> TestSet:
+) -> EvalSet:
     """The ``n`` seeded random test boards for ``rule`` and ``steps``, cached per process."""
     boards = random_boards(n, size, density, seed=np.random.SeedSequence([seed, 0x7E57]))
     boards.setflags(write=False)
     targets = evolve(boards, rule, steps)
     targets.setflags(write=False)
-    return TestSet(boards, targets)
+    return EvalSet(boards, targets)
 
 
 def board_scores(predictions: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
@@ -58,10 +58,6 @@ def board_scores(predictions: np.ndarray, targets: np.ndarray) -> dict[str, np.n
     }
 
 
-def receptive_radius(n_blocks_3x3: int) -> int:
-    """Cells a network's output can see in each direction: one per 3x3 layer."""
-    return n_blocks_3x3
-
 
 def truth_table_windows() -> np.ndarray:
     """All 512 binary 3x3 windows, in the order used by every truth table of the suite."""
@@ -69,7 +65,7 @@ def truth_table_windows() -> np.ndarray:
 
 
 def truth_table_errors(tables: np.ndarray, rule: str) -> np.ndarray:
-    """For (K, 512) learned one-step truth tables: how many of the rule's relevant windows are wrong.
+    """For (K, 512) learned one-step truth tables: how many relevant windows each gets wrong.
 
     Under ``firner`` only the 32 windows with dead corners are relevant (corners cannot matter);
     under ``conway`` all 512 are.

@@ -1,4 +1,4 @@
-"""``Experiment``: everything that defines a training run, validated and hashable to a stable key."""
+"""``Experiment``: everything that defines a training run, validated, with a stable key."""
 
 from __future__ import annotations
 

@@ -94,7 +94,10 @@ def layer_specs(
         cin = 1
         for b in range(blocks):
             drop = 0.0 if b == blocks - 1 else dropout
-            layers += [LayerSpec(3, cin, 2 * m, activation, drop), LayerSpec(1, 2 * m, m, activation)]
+            layers += [
+                LayerSpec(3, cin, 2 * m, activation, drop),
+                LayerSpec(1, 2 * m, m, activation),
+            ]
             cin = m
         layers.append(LayerSpec(1, m, 1, "linear"))
     return tuple(layers)

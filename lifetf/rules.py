@@ -110,7 +110,7 @@ def evolve(boards: np.ndarray, rule: str | Rule, steps: int, torus: bool = False
 def random_boards(
     n: int, size: int | tuple[int, int], density: float = 0.5, seed: int | np.random.Generator = 0
 ) -> np.ndarray:
-    """``n`` random boards, each cell alive with probability ``density``, from a seeded generator."""
+    """``n`` random boards, each cell alive with probability ``density``, seeded."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"number of boards must be a non-negative integer, got {n!r}")
     h, w = (size, size) if isinstance(size, int | np.integer) else tuple(size)
@@ -172,7 +172,8 @@ def local_configurations(rule: str | Rule, relevant_only: bool = False) -> np.nd
     windows under ``firner`` and 2^9 = 512 under ``conway``.
     """
     spec = get_rule(rule)
-    cells = spec.relevant_cells if relevant_only else tuple((r, c) for r in range(3) for c in range(3))
+    every = tuple((r, c) for r in range(3) for c in range(3))
+    cells = spec.relevant_cells if relevant_only else every
     n = len(cells)
     bits = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
     windows = np.zeros((2**n, 3, 3), dtype=np.uint8)

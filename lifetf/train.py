@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lifetf.ensemble import Ensemble
-from lifetf.evaluate import board_scores, test_set, truth_table_errors, truth_table_windows
+from lifetf.evaluate import board_scores, eval_set, truth_table_errors, truth_table_windows
 from lifetf.experiment import Experiment
 from lifetf.models import hand_built_weights, n_blocks, seeded_initial_weights
 
@@ -276,7 +276,7 @@ def train_members(
 
 def _evaluate_rows(experiment: Experiment, ensemble: Ensemble, seeds: list[int]) -> dict:
     """Success, match rate, cell accuracy and truth tables of every member."""
-    tests = test_set(
+    tests = eval_set(
         experiment.rule,
         experiment.steps,
         experiment.eval_boards,

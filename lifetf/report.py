@@ -1,0 +1,343 @@
+"""The markdown report: provenance, a summary of all verdicts, and one section per claim.
+
+Rendering is a pure function of its inputs (no clocks), so the same verdicts always give the
+same text; writing is atomic so a reader never sees a half-written report.
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+import os
+import platform
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tabulate import tabulate
+
+from lifetf.claims import CATALOGUE, VERDICTS, Claim, Verdict, get_claim
+
+__all__ = ["collect_provenance", "render_report", "write_report"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_ITEMS = 8  # list and array cells show at most this many items
+DASH = "—"
+
+INTRO = (
+    "Statistical checks of published claims about neural networks getting stuck in bad minima "
+    "(the Game of Life experiments and related claims about loss landscapes, escaping minima, "
+    "outputs and regularisation). Each claim is tested by training many small Keras models; "
+    "a pre-registered test with a stated threshold and a known false-failure chance decides "
+    "whether it is **reproduced**, **refuted** or **inconclusive**."
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+# --------------------------------------------------------------------------------------------
+
+
+def _version(module: str) -> str:
+    """A module's __version__, imported lazily; 'not installed' if it cannot be imported."""
+    try:
+        return str(getattr(importlib.import_module(module), "__version__", "unknown"))
+    except Exception:  # any import failure just means 'no version'
+        return "not installed"
+
+
+def _cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, falling back to platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _device() -> str:
+    """'GPU: <names>' when TensorFlow sees a GPU, else 'CPU: <model> (<n> cores)'."""
+    try:
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        names = [
+            tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+            for gpu in gpus
+        ]
+    except Exception:  # no TensorFlow or no driver: report the CPU
+        names = []
+    if names:
+        return "GPU: " + ", ".join(names)
+    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
+
+
+def _git(*args: str) -> str:
+    """Run a read-only git command in the project root and return its stripped stdout."""
+    result = subprocess.run(
+        ["git", "--no-optional-locks", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def _commit() -> str:
+    """Short commit hash of the project, '+dirty' with uncommitted changes, 'unknown' off git."""
+    try:
+        commit = _git("rev-parse", "--short", "HEAD")
+        return commit + ("+dirty" if _git("status", "--porcelain") else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def format_duration(seconds: float) -> str:
+    """Human-readable duration: '12.3 s', '4 min 05 s' or '1 h 02 min 03 s'."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min {secs:02d} s"
+
+
+def collect_provenance(
+    profile: str, seed_base: int, started: datetime, total_seconds: float
+) -> dict[str, str]:
+    """Where and with what this session ran: profile, seeds, library versions, device, commit.
+
+    TensorFlow and Keras are imported here (lazily) so that importing the report stays cheap.
+    """
+    return {
+        "profile": profile,
+        "seed_base": str(seed_base),
+        "python": platform.python_version(),
+        "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
+        "numpy": _version("numpy"),
+        "scipy": _version("scipy"),
+        "device": _device(),
+        "commit": _commit(),
+        "date": started.astimezone(UTC).isoformat(timespec="seconds"),
+        "total_time": format_duration(total_seconds),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Cells and tables
+# --------------------------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    """Make text safe inside a markdown table cell (no pipes, no line breaks)."""
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _format_value(value: object) -> str:
+    """Floats to 4 significant digits, lists/arrays shortened to MAX_ITEMS items, None as a dash."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return f"{float(value):.4g}"
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return _format_value(value.tolist())  # numpy arrays and scalars
+    if isinstance(value, list | tuple):
+        items = [_format_value(item) for item in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            items.append(f"… ({len(value)} items)")
+        return "[" + ", ".join(items) + "]"
+    return str(value)
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    """A github-style markdown table of already-formatted string cells (no number re-parsing)."""
+    cells = [[_escape(cell) for cell in row] for row in rows]
+    return tabulate(cells, headers=[_escape(h) for h in headers], tablefmt="github",
+                    disable_numparse=True)
+
+
+def _dict_table(records: list[dict]) -> str:
+    """Table of a list of dicts with the union of their keys as columns (first-seen order)."""
+    keys = list(dict.fromkeys(key for record in records for key in record))
+    rows = [[_format_value(record.get(key)) for key in keys] for record in records]
+    return _table(rows, [str(key) for key in keys])
+
+
+def _anchor(claim_id: str) -> str:
+    """The GitHub-style anchor of a '## <ID>' heading."""
+    return "#" + re.sub(r"[^\w\- ]", "", claim_id.lower()).replace(" ", "-")
+
+
+# --------------------------------------------------------------------------------------------
+# Report sections
+# --------------------------------------------------------------------------------------------
+
+
+def _claim(claim_id: str) -> Claim | None:
+    """The catalogue entry, or None for an ID no longer in the catalogue (old stored verdict)."""
+    try:
+        return get_claim(claim_id)
+    except ValueError:
+        return None
+
+
+def _expected(verdict: Verdict) -> str | None:
+    """The verdict the catalogue expects for this verdict's profile, if any."""
+    claim = _claim(verdict.claim_id)
+    return claim.expected_for(verdict.profile) if claim else None
+
+
+def _ordered(verdicts: Iterable[Verdict]) -> list[Verdict]:
+    """Verdicts in catalogue order; unknown IDs last, in their given order."""
+    order = {claim.id: i for i, claim in enumerate(CATALOGUE)}
+    return sorted(verdicts, key=lambda v: order.get(v.claim_id, len(order)))
+
+
+def _stored_note(verdict: Verdict, fresh_ids: set[str]) -> str:
+    """' (stored, <date>)' for a verdict not re-run this session, else ''."""
+    if verdict.claim_id in fresh_ids:
+        return ""
+    date = re.split(r"[T ]", verdict.recorded_at, maxsplit=1)[0]
+    return f" (stored, {date})" if date else " (stored)"
+
+
+def _p_value(p: float | None) -> str:
+    """p-value to 3 significant digits, or a dash."""
+    return DASH if p is None else f"{p:.3g}"
+
+
+def _summary_section(verdicts: list[Verdict], fresh_ids: set[str]) -> list[str]:
+    """The summary table, unchecked claims, verdict counts and unexpected verdicts."""
+    rows = []
+    for v in verdicts:
+        claim = _claim(v.claim_id)
+        rows.append([
+            f"[{v.claim_id}]({_anchor(v.claim_id)})",
+            claim.statement if claim else "(not in the catalogue)",
+            claim.source if claim else DASH,
+            f"**{v.verdict}**{_stored_note(v, fresh_ids)}",
+            _expected(v) or DASH,
+            str(v.key_estimate) if v.key_estimate else DASH,
+            _p_value(v.p_value),
+            str(v.trials),
+            f"{v.seconds:.1f}",
+        ])
+    headers = ["ID", "claim", "source", "verdict", "expected", "key estimate", "p-value",
+               "trials", "time (s)"]
+    parts = ["## Summary", _table(rows, headers)]
+    checked = {v.claim_id for v in verdicts}
+    unchecked = [claim.id for claim in CATALOGUE if claim.id not in checked]
+    if unchecked:
+        parts.append("Not yet checked: " + ", ".join(unchecked))
+    counts = {name: sum(v.verdict == name for v in verdicts) for name in VERDICTS}
+    parts.append(", ".join(f"{n} {name}" for name, n in counts.items()))
+    differing = [
+        f"- [{v.claim_id}]({_anchor(v.claim_id)}): expected {_expected(v)}, found {v.verdict}"
+        for v in verdicts
+        if _expected(v) is not None and _expected(v) != v.verdict
+    ]
+    if differing:
+        parts.append("Verdicts that differ from the expected ones:\n\n" + "\n".join(differing))
+    return parts
+
+
+def _slowest_section(verdicts: list[Verdict], n: int = 5) -> list[str]:
+    """The n slowest claims by seconds (ties in catalogue order)."""
+    slowest = sorted(verdicts, key=lambda v: -v.seconds)[:n]
+    rows = [[f"[{v.claim_id}]({_anchor(v.claim_id)})", f"{v.seconds:.1f}", str(v.trials)]
+            for v in slowest]
+    return ["## Slowest claims", _table(rows, ["ID", "time (s)", "trials"])]
+
+
+def _claim_section(verdict: Verdict, fresh_ids: set[str]) -> list[str]:
+    """One claim's section: statement, source, verdict, test, design, tables, figures."""
+    v = verdict
+    claim = _claim(v.claim_id)
+    parts = [f"## {v.claim_id}"]
+    if claim:
+        parts.append(f"**Claim:** {claim.statement}\n\n**Source:** {claim.source}")
+        if claim.quote:
+            parts.append("\n".join(f"> {line}" for line in claim.quote.splitlines()))
+    expected = _expected(v)
+    details = [f"expected: {expected or DASH}", f"profile {v.profile or DASH}",
+               f"seed base {v.seed_base}", f"{v.trials} trials", f"{v.seconds:.1f} s"]
+    if v.recorded_at:
+        details.append(f"recorded {v.recorded_at}")
+    parts.append(f"**Verdict: {v.verdict}**{_stored_note(v, fresh_ids)} ({'; '.join(details)})")
+    if v.summary:
+        parts.append(v.summary)
+    lines = []
+    if v.test or v.p_value is not None:
+        lines.append(f"**Test:** {v.test or DASH}; p-value {_p_value(v.p_value)}")
+    if v.threshold:
+        lines.append(f"**Threshold:** {v.threshold}")
+    if v.design or v.false_failure is not None:
+        chance = "" if v.false_failure is None else f" (false-failure chance {v.false_failure:.3g})"
+        lines.append(f"**Design:** {v.design or DASH}{chance}")
+    if lines:
+        parts.append("  \n".join(lines))
+    if v.protocol:
+        parts += ["**Protocol**", _dict_table(v.protocol)]
+    if v.table:
+        parts += ["**Results**", _dict_table(v.table)]
+    if v.estimates:
+        parts += ["**Estimates**", "\n".join(f"- {e}" for e in v.estimates)]
+    if v.notes:
+        parts.append(v.notes)
+    parts += [f"![{v.claim_id}]({figure})" for figure in v.figures]
+    if v.experiments:
+        parts.append("Experiments: " + ", ".join(f"`{key}`" for key in v.experiments))
+    return parts
+
+
+def render_report(
+    verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], report_dir: Path
+) -> str:
+    """The whole markdown report; deterministic for given inputs (rows in catalogue order).
+
+    `report_dir` is where the report lives; figure paths in verdicts are already relative to it.
+    """
+    del report_dir  # figure paths are stored relative to the report; kept for the interface
+    ordered = _ordered(verdicts)
+    provenance_rows = [[str(key), str(value)] for key, value in provenance.items()]
+    parts = ["# lifetf report", INTRO, _table(provenance_rows, ["provenance", "value"])]
+    parts += _summary_section(ordered, fresh_ids)
+    if ordered:
+        parts += _slowest_section(ordered)
+    for verdict in ordered:
+        parts += _claim_section(verdict, fresh_ids)
+    return "\n\n".join(parts) + "\n"
+
+
+def write_report(
+    verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], path: Path
+) -> Path:
+    """Render the report and write it atomically (temp file in the same directory, os.replace)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render_report(verdicts, provenance, fresh_ids, path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600 files; a report is for everyone to read
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,68 @@
+"""The state one run of ``pytest claims/`` shares: profile, seeds, trial store, result paths."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lifetf.baseline import compare
+from lifetf.claims import Verdict, check_verdict
+from lifetf.profiles import Profile
+from lifetf.store import TrialStore, save_verdict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPORTS = PROJECT_ROOT / "reports"
+
+
+def results_dir_for(report_path: Path, profile: str, seed_base: int) -> Path:
+    """Where a run's verdict files live: beside the report, one folder per profile and seed base."""
+    name = profile if seed_base == 0 else f"{profile}-seedbase{seed_base}"
+    return report_path.parent / "results" / name
+
+
+@dataclass
+class Suite:
+    """Everything a claim test needs from the run: sizes, seeds, trials, where results go."""
+
+    profile: Profile
+    seed_base: int
+    store: TrialStore
+    report_path: Path
+    baseline: dict[str, dict] = field(default_factory=dict)
+    check_baseline: bool = True
+
+    @property
+    def results_dir(self) -> Path:
+        return results_dir_for(self.report_path, self.profile.name, self.seed_base)
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.report_path.parent / "figures"
+
+    def seeds(self, n: int, offset: int = 0) -> list[int]:
+        """``n`` trial seeds, shifted by the run's seed base (and ``offset`` for a second set)."""
+        return [self.seed_base + offset + i for i in range(n)]
+
+    def figure(self, name: str) -> tuple[Path, str]:
+        """(absolute path, path relative to the report) for a figure of this profile."""
+        file = f"{self.profile.name}-{name}.png"
+        return self.figures_dir / file, f"figures/{file}"
+
+    def conclude(self, verdict: Verdict, started: float) -> list[str]:
+        """Stamp and store the verdict; return the problems (expected verdict, baseline gate)."""
+        verdict.profile = self.profile.name
+        verdict.seed_base = self.seed_base
+        verdict.seconds = round(time.perf_counter() - started, 2)
+        verdict.recorded_at = datetime.now(UTC).isoformat(timespec="seconds")
+        save_verdict(verdict, self.results_dir)
+        mismatch = check_verdict(verdict, self.profile.name)
+        problems = [mismatch] if mismatch else []
+        if self.check_baseline:
+            entry = self.baseline.get(verdict.claim_id)
+            if mismatch and entry is not None:
+                # the verdict mismatch is already reported; keep only the estimate checks
+                entry = {**entry, "verdict": verdict.verdict}
+            problems += compare(verdict, entry)
+        return problems
