@@ -2,8 +2,8 @@
 
 Activations are channels-first, (K, C, B, H, W). A 3x3 convolution is patch extraction (9
 shifted views of the zero-padded boards) followed by a per-member linear map: unrolled
-multiply-adds for the few-channel layers of these networks (XLA fuses them into one pass over the
-cells), one batched matrix product for wide layers. Grouped convolutions are far slower on CPU.
+multiply-adds for the tiniest layers (XLA fuses them into one pass over the cells), one batched
+channels-last matrix product for wider ones. Grouped convolutions are far slower on CPU.
 Member k's output depends only on member k's weights and inputs, so K members trained with a
 summed loss follow exactly the paths they would follow alone.
 """
@@ -16,7 +16,7 @@ from keras import ops
 
 from lifetf.models import LayerSpec, build_from_specs, keras_activation
 
-UNROLL_LIMIT = 64  # per-member kernel entries up to which the linear map is unrolled
+UNROLL_LIMIT = 24  # per-member kernel entries up to which the linear map is unrolled (measured)
 
 
 def extract_patches(x):
@@ -35,11 +35,12 @@ def member_linear(x, kernel, bias):
         for i in range(n_in):
             y = y + x[:, i : i + 1] * kernel[:, i, :, None, None, None]
         return y
+    # wider layers: one batched (cells x n_in) @ (n_in x n_out) product per member, channels-last
     shape = ops.shape(x)
-    flat = ops.reshape(x, (members, n_in, -1))
-    y = ops.matmul(ops.transpose(kernel, (0, 2, 1)), flat)
-    y = ops.reshape(y, (members, n_out, shape[2], shape[3], shape[4]))
-    return y + bias[:, :, None, None, None]
+    flat = ops.reshape(ops.transpose(x, (0, 2, 3, 4, 1)), (members, -1, n_in))
+    y = ops.matmul(flat, kernel) + bias[:, None, :]
+    y = ops.reshape(y, (members, shape[2], shape[3], shape[4], n_out))
+    return ops.transpose(y, (0, 4, 1, 2, 3))
 
 
 class MemberConv(keras.layers.Layer):

@@ -117,6 +117,11 @@ class Experiment:
             _fail("sign_flips", self.sign_flips, "0 unless start='hand_built'")
         if self.sign_flips > self.n_params:
             _fail("sign_flips", self.sign_flips, f"at most the {self.n_params} parameters")
+        # equal experiments must share a key: store 1 and 1.0 alike in the float fields
+        for name in ("depth", "dropout", "density", "learning_rate", "l1", "eval_density"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, float(value))
 
     @property
     def channel_dropout(self) -> float:
