@@ -175,3 +175,23 @@ def plot_histograms(
                         color=f"C{i % 10}", label=label)
     _legend(ax)
     return save_figure(fig, path)
+
+
+def plot_curve_and_points(
+    x: np.ndarray,
+    curve: np.ndarray,
+    curve_label: str,
+    points: dict[str, tuple[np.ndarray, np.ndarray]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+) -> Path:
+    """A reference curve with scattered measurements beside it (a baseline and trained runs)."""
+    fig, ax = _new_axes(title, xlabel, ylabel)
+    ax.plot(x, curve, color="black", linewidth=1.5, label=curve_label)
+    for label, (xs, ys) in points.items():
+        ax.scatter(xs, ys, s=18, alpha=0.6, label=label)
+    ax.set_ylim(-0.02, 1.02)
+    _legend(ax)
+    return save_figure(fig, path)

@@ -20,6 +20,12 @@ class Profile:
     reference: Experiment  # Firner's default run: 10x10 boards, 5000 batches of 32, Adam 1e-3
     capacity_max_steps: int  # GOL-CAPACITY checks hand-built weights for 1..this many steps
     capacity_large_board: int  # and on boards of this size besides the 1000 5x5 test boards
+    sweep: Experiment  # the success sweep's protocol (sigmoid + LeakyReLU in the original)
+    sweep_widths: tuple[int, ...]  # GOL-WIDTH-HELPS and GOL-STEPS-HURT grid
+    sweep_steps: tuple[int, ...]
+    deep_steps: tuple[int, ...]  # GOL-ALLDEAD-PLATEAU: the long horizons of post 1
+    deep_width: int
+    springer: Experiment  # Springer & Kenyon's setting: conway rule, their network, sigmoid
     min_seeds: int = 1  # a floor on trials; each claim's design sets the number it needs
 
     def experiment(self, **changes) -> Experiment:
@@ -28,6 +34,8 @@ class Profile:
 
 
 _FIRNER_DEFAULT = Experiment()  # board 10, batch 32, 5000 batches: cheap enough for the CPU
+_SWEEP = dict(output="sigmoid", activation="leaky_relu")
+_SPRINGER = dict(rule="conway", arch="springer", output="sigmoid")
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
@@ -36,6 +44,12 @@ PROFILES: dict[str, Profile] = {
         reference=_FIRNER_DEFAULT,
         capacity_max_steps=20,
         capacity_large_board=32,
+        sweep=Experiment(board_size=8, batch_size=32, batches=3000, **_SWEEP),
+        sweep_widths=(1, 2, 3, 4),
+        sweep_steps=(1, 2, 3),
+        deep_steps=(10,),
+        deep_width=1,
+        springer=Experiment(board_size=8, batch_size=32, batches=3000, **_SPRINGER),
     ),
     "paper": Profile(
         name="paper",
@@ -43,6 +57,14 @@ PROFILES: dict[str, Profile] = {
         reference=_FIRNER_DEFAULT,
         capacity_max_steps=20,
         capacity_large_board=64,
+        sweep=Experiment(board_size=10, batch_size=128, batches=10000, **_SWEEP),
+        sweep_widths=(1, 2, 5, 10, 20, 50, 100),
+        sweep_steps=(1, 2, 3, 5, 10, 20),
+        deep_steps=(10, 20),
+        deep_width=5,
+        # about 1 million training boards in batches of 8 (Springer & Kenyon, secondary); their
+        # board size is not known, so Firner's 10x10 is kept
+        springer=Experiment(board_size=10, batch_size=8, batches=125000, **_SPRINGER),
     ),
 }
 

@@ -832,3 +832,25 @@ def best_of_k_expected(p: float, k: int) -> float:
     if k < 1:
         raise ValueError(f"k must be >= 1, got k={k}")
     return 1.0 - (1.0 - p) ** k
+
+
+def smallest_trials(
+    candidates: Sequence[int],
+    design_of: Callable[[int], Design],
+    max_false_failure: float = 1e-3,
+) -> Design:
+    """The design with the fewest trials among ``candidates`` whose false-failure chance is small.
+
+    Lets a claim derive its number of trials from its design instead of from habit; raises a
+    ValueError naming the best candidate when none is good enough.
+    """
+    best: Design | None = None
+    for n in sorted(candidates):
+        design = design_of(n)
+        if design.false_failure <= max_false_failure:
+            return design
+        best = design
+    raise ValueError(
+        f"no candidate number of trials reaches a false-failure chance of {max_false_failure:g}; "
+        f"the largest gives {best}"
+    )

@@ -9,6 +9,7 @@ wrong key) is reported in one line, deleted and retrained, never used.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -131,8 +132,6 @@ class TrialStore:
             return
         seed = int(row["seed"])
         path = self.path(experiment, seed)
-        import io
-
         buffer = io.BytesIO()
         np.savez(buffer, **_row_to_arrays(row, trial_key(experiment, seed)))
         atomic_write_bytes(path, buffer.getvalue())
@@ -157,6 +156,23 @@ class TrialStore:
         frame = pd.DataFrame([found[s] for s in seeds], columns=list(ROW_COLUMNS))
         frame.attrs["experiment"] = experiment.key
         return frame
+
+
+    def derived(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A deterministic array computed once and kept under ``name`` (e.g. exact baselines)."""
+        path = self.root / "derived" / f"{name}-v{TRAINER_VERSION}.npy"
+        if self.enabled and path.exists():
+            try:
+                return np.load(path, allow_pickle=False)
+            except Exception as error:
+                warnings.warn(f"lifetf: corrupt cached result {path} ({error}); recomputing",
+                              stacklevel=2)
+        value = np.asarray(compute())
+        if self.enabled:
+            buffer = io.BytesIO()
+            np.save(buffer, value)
+            atomic_write_bytes(path, buffer.getvalue())
+        return value
 
 
 # --- verdict files -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from lifetf.experiment import Experiment
 from lifetf.models import hand_built_weights, n_blocks, seeded_initial_weights
 
 # Bump when a change alters what training computes: it is part of every cache key.
-TRAINER_VERSION = "1"
+TRAINER_VERSION = "2"
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
 DEFAULT_MEMORY_BUDGET = 2 * 2**30
@@ -60,10 +60,15 @@ def starting_weights(experiment: Experiment, seed: int) -> list[np.ndarray]:
         experiment.arch, experiment.rule, experiment.steps, experiment.width, experiment.output
     )
     if experiment.sign_flips:
+        # flip among the nonzero parameters: the sign of a zero weight means nothing
         rng = np.random.default_rng(_stream_key(seed, _FLIPS))
         sizes = [w.size for w in weights]
-        chosen = rng.choice(sum(sizes), size=experiment.sign_flips, replace=False)
         flat = np.concatenate([w.ravel() for w in weights])
+        nonzero = np.flatnonzero(flat)
+        if experiment.sign_flips > len(nonzero):
+            raise ValueError(f"Experiment.sign_flips = {experiment.sign_flips} exceeds the "
+                             f"{len(nonzero)} nonzero hand-built weights")
+        chosen = rng.choice(nonzero, size=experiment.sign_flips, replace=False)
         flat[chosen] = -flat[chosen]
         weights = [part.reshape(w.shape) for part, w in zip(
             np.split(flat, np.cumsum(sizes)[:-1]), weights, strict=True)]
@@ -112,8 +117,8 @@ class _Trainer:
             [_stream_key(s, _DROPOUT, experiment.data_stream) for s in self.seeds], tf.int64
         )
         self.dropout_layers = [i for i, s in enumerate(experiment.layers) if s.dropout > 0]
-        self._compiled_update = tf.function(self._update, jit_compile=jit_compile)
-        self._run = tf.function(self._run_steps, jit_compile=False)
+        self._draw = tf.function(self._draw_chunk, jit_compile=False)
+        self._run = tf.function(self._train_chunk, jit_compile=jit_compile)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -128,20 +133,37 @@ class _Trainer:
         ]
         return tf.cast(tf.stack(per_member) < density, tf.float32)
 
-    def dropout_masks(self, step):
-        """Channel-dropout masks (K, C, B, 1, 1), scaled by 1/(1-p), from each member's stream."""
+    def chunk_boards(self, chunk):
+        """Boards of one chunk of ``record_every`` batches, (steps, K, B, H, W).
+
+        Member k's boards for batch t come from its own stream keyed by (seed_k, t // chunk),
+        one random op per member and chunk, so they depend on neither K nor the total batches.
+        """
         tf = self.tf
+        exp = self.experiment
+        shape = (exp.record_every, exp.batch_size, exp.board_size, exp.board_size)
+        per_member = [
+            tf.random.stateless_uniform(shape, seed=tf.stack([self.data_keys[k], chunk]),
+                                        alg="philox")
+            for k in range(self.k)
+        ]
+        return tf.cast(tf.stack(per_member, axis=1) < exp.density, tf.float32)
+
+    def chunk_masks(self, chunk):
+        """Channel-dropout masks of one chunk, layer -> (steps, K, C, B, 1, 1), scaled 1/(1-p)."""
+        tf = self.tf
+        exp = self.experiment
         masks = {}
         for i in self.dropout_layers:
-            spec = self.experiment.layers[i]
-            shape = (spec.cout, self.experiment.batch_size, 1, 1)
+            spec = exp.layers[i]
+            shape = (exp.record_every, spec.cout, exp.batch_size, 1, 1)
             draws = [
                 tf.random.stateless_uniform(
-                    shape, seed=tf.stack([self.dropout_keys[k], step * 64 + i])
+                    shape, seed=tf.stack([self.dropout_keys[k], chunk * 64 + i]), alg="philox"
                 )
                 for k in range(self.k)
             ]
-            keep = tf.cast(tf.stack(draws) >= spec.dropout, tf.float32)
+            keep = tf.cast(tf.stack(draws, axis=1) >= spec.dropout, tf.float32)
             masks[i] = keep / (1.0 - spec.dropout)
         return masks
 
@@ -181,20 +203,17 @@ class _Trainer:
         self.optimizer.apply(grads, variables)
         return losses, tf.sqrt(sq)
 
-    def _run_steps(self, start, count):
-        """``count`` training steps from batch ``start``; mean loss and gradient norm per member.
+    def _draw_chunk(self, chunk):
+        """Random inputs of one chunk, drawn outside XLA (per-member random ops are slow in it)."""
+        return self.chunk_boards(chunk), self.chunk_masks(chunk)
 
-        Boards and masks are drawn outside XLA (per-member stateless ops are slow under XLA on
-        CPU); the update itself is one XLA-compiled computation for all members.
-        """
+    def _train_chunk(self, boards, masks, count):
+        """``count`` updates on a chunk's boards in one XLA computation; mean loss and norm."""
         tf = self.tf
-        exp = self.experiment
 
         def body(i, loss_sum, norm_sum):
-            step = tf.cast(start + i, tf.int64)
-            boards = self.boards(step, self.data_keys, exp.batch_size, exp.board_size, exp.density)
-            masks = self.dropout_masks(step) if self.dropout_layers else {}
-            losses, norms = self._compiled_update(boards, masks)
+            step_masks = {layer: m[i] for layer, m in masks.items()}
+            losses, norms = self._update(boards[i], step_masks)
             return i + 1, loss_sum + losses, norm_sum + norms
 
         zeros = tf.zeros((self.k,), tf.float32)
@@ -205,8 +224,15 @@ class _Trainer:
         return loss_sum / n, norm_sum / n
 
     def run(self, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Train batches start..start+count-1 (start a multiple of record_every, count <= it)."""
         tf = self.tf
-        loss, norm = self._run(tf.constant(start, tf.int32), tf.constant(count, tf.int32))
+        every = self.experiment.record_every
+        if start % every or not 0 < count <= every:
+            raise ValueError(f"a chunk starts at a multiple of {every} and holds 1..{every} "
+                             f"batches, got start={start}, count={count}")
+        chunk = tf.constant(start // self.experiment.record_every, tf.int64)
+        boards, masks = self._draw(chunk)
+        loss, norm = self._run(boards, masks, tf.constant(count, tf.int32))
         return loss.numpy(), norm.numpy()
 
     def fixed_loss(self) -> np.ndarray:
