@@ -92,6 +92,7 @@ def suite(pytestconfig: pytest.Config):
         baseline=load_baseline(REPORTS / f"baseline-{profile.name}.json"),
         check_baseline=not (pytestconfig.getoption("--no-baseline")
                             or pytestconfig.getoption("--update-baseline")),
+        establishing=pytestconfig.getoption("--update-baseline"),
     )
 
 

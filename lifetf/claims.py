@@ -141,10 +141,12 @@ CATALOGUE: tuple[Claim, ...] = (
           expected={"quick": "reproduced"}),
     Claim("GOL-TRICKS", "A",
           "Sigmoid output, LeakyReLU and the normalize initialisation make training succeed far "
-          "more often than the plain ReLU network at the same width.", "protocol.md (post 1)"),
+          "more often than the plain ReLU network at the same width.", "protocol.md (post 1)",
+          expected={"quick": "refuted"}),
     Claim("GOL-DENSITY", "A",
           "A critical live-cell density of the training boards makes minimal networks converge "
-          "far more often.", "paper"),
+          "far more often.", "paper",
+          expected={"quick": "inconclusive"}),
     Claim("GOL-SIGN-FLIP", "A",
           "Flipping the sign of one weight of the initialisation can make training fail.",
           "paper",
@@ -155,7 +157,8 @@ CATALOGUE: tuple[Claim, ...] = (
           expected={"quick": "reproduced"}),
     Claim("GOL-CORNERS", "A",
           "The corner weights of the 3x3 filters, which do not influence the output, go to zero "
-          "during training.", SOURCE_000),
+          "during training.", SOURCE_000,
+          expected={"quick": "reproduced"}),
     Claim("LAND-BARRIERS", "B",
           "Straight walks from a known good solution to trained minima climb over peaks of high "
           "loss.", SOURCE_000),

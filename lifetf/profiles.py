@@ -26,6 +26,9 @@ class Profile:
     deep_steps: tuple[int, ...]  # GOL-ALLDEAD-PLATEAU: the long horizons of post 1
     deep_width: int
     springer: Experiment  # Springer & Kenyon's setting: conway rule, their network, sigmoid
+    tricks_width: int  # GOL-TRICKS compares the tricks at this width (post 1: m = 5)
+    max_trials: int  # the most trials per setting the profile affords; a claim whose design needs
+    # more is underpowered here and reported inconclusive by design, not by chance
     min_seeds: int = 1  # a floor on trials; each claim's design sets the number it needs
 
     def experiment(self, **changes) -> Experiment:
@@ -50,6 +53,8 @@ PROFILES: dict[str, Profile] = {
         deep_steps=(10,),
         deep_width=1,
         springer=Experiment(board_size=8, batch_size=32, batches=3000, **_SPRINGER),
+        tricks_width=2,
+        max_trials=64,
     ),
     "paper": Profile(
         name="paper",
@@ -65,6 +70,8 @@ PROFILES: dict[str, Profile] = {
         # about 1 million training boards in batches of 8 (Springer & Kenyon, secondary); their
         # board size is not known, so Firner's 10x10 is kept
         springer=Experiment(board_size=10, batch_size=8, batches=125000, **_SPRINGER),
+        tricks_width=5,
+        max_trials=512,
     ),
 }
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lifetf.baseline import compare
-from lifetf.claims import Verdict, check_verdict
+from lifetf.claims import Verdict, check_verdict, get_claim
 from lifetf.profiles import Profile
 from lifetf.store import TrialStore, save_verdict
 
@@ -32,6 +32,7 @@ class Suite:
     report_path: Path
     baseline: dict[str, dict] = field(default_factory=dict)
     check_baseline: bool = True
+    establishing: bool = False  # --update-baseline: this run records the expected verdicts
 
     @property
     def results_dir(self) -> Path:
@@ -57,10 +58,16 @@ class Suite:
         verdict.seconds = round(time.perf_counter() - started, 2)
         verdict.recorded_at = datetime.now(UTC).isoformat(timespec="seconds")
         save_verdict(verdict, self.results_dir)
-        mismatch = check_verdict(verdict, self.profile.name)
+        entry = self.baseline.get(verdict.claim_id)
+        expected = get_claim(verdict.claim_id).expected_for(self.profile.name)
+        if expected is None and (entry is not None or self.establishing):
+            # no verdict in the registry for this profile: the baseline is the expectation, and
+            # a run that refreshes the baseline establishes it
+            mismatch = None
+        else:
+            mismatch = check_verdict(verdict, self.profile.name)
         problems = [mismatch] if mismatch else []
         if self.check_baseline:
-            entry = self.baseline.get(verdict.claim_id)
             if mismatch and entry is not None:
                 # the verdict mismatch is already reported; keep only the estimate checks
                 entry = {**entry, "verdict": verdict.verdict}
