@@ -151,6 +151,7 @@ def _minimal_trials(suite) -> int:
 
 
 @pytest.mark.claim("GOL-MINIMAL-FAILS")
+@pytest.mark.xdist_group("minimal")  # shares trials: one worker trains them
 def test_gol_minimal_fails(suite, conclude):
     """Width 1, one step, both rules, both initialisations: success is rare."""
     trials = _minimal_trials(suite)
@@ -284,10 +285,15 @@ def _sweep_protocol(suite, n: int) -> list[dict]:
     ]
 
 
-def _rate(name: str, rows: pd.DataFrame) -> Estimate:
-    wins, n = int(rows.success.sum()), len(rows)
+def _count_rate(name: str, wins: int, n: int) -> Estimate:
+    """A success proportion with its 95% Wilson interval and counts."""
     interval = stats.proportion_interval(wins, n, 0.95, "wilson")
     return Estimate(name, interval.estimate, interval.low, interval.high, wins, n)
+
+
+def _rate(name: str, rows: pd.DataFrame) -> Estimate:
+    """The success proportion of a frame of trials."""
+    return _count_rate(name, int(rows.success.sum()), len(rows))
 
 
 def _trend_verdict(forward: stats.TestResult, backward: stats.TestResult) -> str:
@@ -299,6 +305,7 @@ def _trend_verdict(forward: stats.TestResult, backward: stats.TestResult) -> str
 
 
 @pytest.mark.claim("GOL-WIDTH-HELPS")
+@pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_width_helps(suite, conclude):
     """Success rate rises with width (one-sided Cochran-Armitage trend test per step count)."""
     n, cells, keys = _sweep(suite)
@@ -358,6 +365,7 @@ def test_gol_width_helps(suite, conclude):
 
 
 @pytest.mark.claim("GOL-STEPS-HURT")
+@pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_steps_hurt(suite, conclude):
     """At the widest setting, success falls with the number of steps (one-sided trend test)."""
     n, cells, keys = _sweep(suite)
@@ -407,6 +415,7 @@ def _best_of_k_passes(wins: int, n: int, k: int = 8) -> bool:
 
 
 @pytest.mark.claim("GOL-BEST-OF-K")
+@pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_best_of_k(suite, conclude):
     """Best-of-k success from the sweep's trials against 1 - (1 - p)^k."""
     n, cells, keys = _sweep(suite)
@@ -463,6 +472,7 @@ def test_gol_best_of_k(suite, conclude):
 
 
 @pytest.mark.claim("GOL-LOSS-FOOLS")
+@pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_loss_fools(suite, conclude):
     """Failed runs: the loss fell and per-cell accuracy beats the all-dead predictor."""
     n, cells, keys = _sweep(suite)
@@ -586,9 +596,7 @@ def test_gol_sign_flip(suite, conclude):
         summary=(f"from the exact weights {wins[0]}/{n} runs succeeded; with one sign flipped "
                  f"{wins[1]}/{n}; one-sided Fisher p = {test.p_value:.2g} against the level "
                  f"{FLIP_ALPHA}"),
-        estimates=[Estimate(f"success with {k} flips", w / n,
-                            stats.proportion_interval(w, n).low,
-                            stats.proportion_interval(w, n).high, w, n)
+        estimates=[_count_rate(f"success with {k} flips", w, n)
                    for k, w in zip(FLIPS, wins, strict=True)],
         test="Fisher exact test, one-sided (no flip > one flip); trend over flips reported",
         p_value=test.p_value,
@@ -616,6 +624,7 @@ def test_gol_sign_flip(suite, conclude):
 
 
 @pytest.mark.claim("GOL-BRUTE-FORCE")
+@pytest.mark.xdist_group("minimal")  # shares trials: one worker trains them
 def test_gol_brute_force(suite, conclude):
     """Count the 3x3 configurations, and read the learned truth tables over exactly those."""
     windows = local_configurations("conway")
@@ -804,6 +813,7 @@ def _corner_design(n: int) -> float:
 
 
 @pytest.mark.claim("GOL-CORNERS")
+@pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_corners(suite, conclude):
     """Corner weights shrink relative to edge weights under firner, not under conway."""
     from scipy.stats import mannwhitneyu
