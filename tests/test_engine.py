@@ -148,3 +148,17 @@ def test_derived_results_are_cached_and_corruption_recomputed(tmp_path):
     with pytest.warns(UserWarning, match="corrupt"):
         assert store.derived("x", compute).tolist() == [0, 1, 2]
     assert len(calls) == 2
+
+
+def test_paper_profile_is_the_original_protocol_and_its_experiments_validate():
+    paper = get_profile("paper")
+    assert (paper.sweep.board_size, paper.sweep.batch_size, paper.sweep.batches) == (10, 128, 10000)
+    assert (paper.sweep.output, paper.sweep.activation) == ("sigmoid", "leaky_relu")
+    assert paper.sweep_steps == (1, 2, 3, 5, 10, 20) and max(paper.sweep_widths) >= 100
+    assert paper.reference.batches == 5000 and paper.reference.batch_size == 32
+    for steps in paper.sweep_steps:
+        for width in paper.sweep_widths:
+            assert paper.sweep.replace(steps=steps, width=width).n_params > 0
+    assert paper.springer.replace(start="hand_built", sign_flips=8).rule == "conway"
+    with pytest.raises(ValueError, match="unknown profile 'gpu'"):
+        get_profile("gpu")
