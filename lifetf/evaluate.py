@@ -21,11 +21,6 @@ class EvalSet:
     boards: np.ndarray  # (N, H, W) uint8
     targets: np.ndarray  # (N, H, W) uint8
 
-    @property
-    def all_dead_share(self) -> float:
-        """Share of these boards whose target is all dead: the 'predict nothing' baseline."""
-        return float((self.targets.reshape(len(self.targets), -1).max(axis=1) == 0).mean())
-
 
 @lru_cache(maxsize=64)
 def eval_set(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -259,7 +259,6 @@ def train_members(
     seeds: Sequence[int],
     progress: bool = False,
     jit_compile: bool = True,
-    on_chunk: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Train one ensemble holding every seed in ``seeds``; one row per seed (see ROW_COLUMNS)."""
     seeds = [int(s) for s in seeds]
@@ -284,8 +283,6 @@ def train_members(
         done += count
         if bar is not None:
             bar.update(done, values=[("loss", float(np.mean(loss)))])
-        if on_chunk is not None:
-            on_chunk(count)
     final_loss = trainer.fixed_loss()
     seconds = time.perf_counter() - began
     rows = _evaluate_rows(experiment, trainer.ensemble, seeds)

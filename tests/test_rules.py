@@ -214,10 +214,8 @@ def test_next_centre_is_the_truth_table(rule: str) -> None:
 
 
 def dead_share(rule: str, steps: int, size: int, density: float = 0.5) -> float:
-    """The exact all-dead share after ``steps`` steps (all_dead_shares or older all_dead_share)."""
-    if hasattr(R, "all_dead_shares"):
-        return float(R.all_dead_shares(rule, steps, size=size, density=density)[steps])
-    return R.all_dead_share(rule, steps, size=size, density=density)
+    """The exact all-dead share after ``steps`` steps."""
+    return float(R.all_dead_shares(rule, steps, size=size, density=density)[steps])
 
 
 def test_all_dead_share_small_cases() -> None:
