@@ -28,6 +28,18 @@ from lifetf.rules import (
 )
 from lifetf.stats import trials_for_lower_bound
 
+
+def _count_rate(name: str, wins: int, n: int) -> Estimate:
+    """A success proportion with its 95% Wilson interval and counts."""
+    interval = stats.proportion_interval(wins, n, 0.95, "wilson")
+    return Estimate(name, interval.estimate, interval.low, interval.high, wins, n)
+
+
+def _rate(name: str, rows: pd.DataFrame) -> Estimate:
+    """The success proportion of a frame of trials."""
+    return _count_rate(name, int(rows.success.sum()), len(rows))
+
+
 # -- GOL-CAPACITY -----------------------------------------------------------------------------
 
 CAPACITY_LOSS_LIMIT = 1e-3  # mean BCE that counts as "~0"
@@ -162,15 +174,14 @@ def test_gol_minimal_fails(suite, conclude):
         experiment = suite.profile.experiment(rule=rule, init=init, width=1, steps=1)
         trial_rows = suite.store.rows(experiment, seeds)
         wins = int(trial_rows.success.sum())
-        interval = stats.proportion_interval(wins, trials, 0.95, "wilson")
+        estimate = _rate(f"success rate ({rule} rule, {init} init)", trial_rows)
         experiments.append(experiment.key)
-        estimates.append(Estimate(f"success rate ({rule} rule, {init} init)", interval.estimate,
-                                  interval.low, interval.high, wins, trials))
+        estimates.append(estimate)
         rows.append({
             "rule": rule,
             "init": init,
             "successes": f"{wins}/{trials}",
-            "rate [95% CI]": str(interval),
+            "rate [95% CI]": str(stats.proportion_interval(wins, trials)),
             "median match rate": float(trial_rows.match_rate.median()),
             "median cell accuracy": float(trial_rows.cell_accuracy.median()),
             "published": PUBLISHED.get((rule, init), "—"),
@@ -283,17 +294,6 @@ def _sweep_protocol(suite, n: int) -> list[dict]:
         {"setting": "steps", "value": ", ".join(map(str, suite.profile.sweep_steps))},
         {"setting": "seeds per cell", "value": n},
     ]
-
-
-def _count_rate(name: str, wins: int, n: int) -> Estimate:
-    """A success proportion with its 95% Wilson interval and counts."""
-    interval = stats.proportion_interval(wins, n, 0.95, "wilson")
-    return Estimate(name, interval.estimate, interval.low, interval.high, wins, n)
-
-
-def _rate(name: str, rows: pd.DataFrame) -> Estimate:
-    """The success proportion of a frame of trials."""
-    return _count_rate(name, int(rows.success.sum()), len(rows))
 
 
 def _trend_verdict(forward: stats.TestResult, backward: stats.TestResult) -> str:

@@ -123,7 +123,7 @@ class _Trainer:
     # -- data -------------------------------------------------------------------------------
 
     def boards(self, step, keys, n: int, size: int, density: float):
-        """Each member's (n, size, size) boards for batch ``step`` from its own stream."""
+        """Each member's (n, size, size) boards from its stream at ``step`` (the fixed-loss set)."""
         tf = self.tf
         per_member = [
             tf.random.stateless_uniform(
