@@ -27,18 +27,16 @@ from lifetf.rules import (
     random_boards,
 )
 from lifetf.stats import trials_for_lower_bound
-
-
-def _count_rate(name: str, wins: int, n: int) -> Estimate:
-    """A success proportion with its 95% Wilson interval and counts."""
-    interval = stats.proportion_interval(wins, n, 0.95, "wilson")
-    return Estimate(name, interval.estimate, interval.low, interval.high, wins, n)
-
-
-def _rate(name: str, rows: pd.DataFrame) -> Estimate:
-    """The success proportion of a frame of trials."""
-    return _count_rate(name, int(rows.success.sum()), len(rows))
-
+from lifetf.sweep import (
+    SWEEP_ALPHA,
+    SWEEP_CANDIDATES,
+    WIDTH_PLAUSIBLE,
+    count_rate,
+    rate,
+    sweep_cells,
+    sweep_design,
+    sweep_protocol,
+)
 
 # -- GOL-CAPACITY -----------------------------------------------------------------------------
 
@@ -174,7 +172,7 @@ def test_gol_minimal_fails(suite, conclude):
         experiment = suite.profile.experiment(rule=rule, init=init, width=1, steps=1)
         trial_rows = suite.store.rows(experiment, seeds)
         wins = int(trial_rows.success.sum())
-        estimate = _rate(f"success rate ({rule} rule, {init} init)", trial_rows)
+        estimate = rate(f"success rate ({rule} rule, {init} init)", trial_rows)
         experiments.append(experiment.key)
         estimates.append(estimate)
         rows.append({
@@ -242,60 +240,6 @@ def test_gol_minimal_fails(suite, conclude):
 
 # -- the success sweep: GOL-WIDTH-HELPS, GOL-STEPS-HURT, GOL-BEST-OF-K, GOL-LOSS-FOOLS ----------
 
-SWEEP_ALPHA = 0.01  # level of the one-sided trend tests
-SWEEP_CANDIDATES = (16, 20, 24, 28, 32, 40, 48, 64)
-# plausible success rates where the claims hold, milder than the pilot runs and post 1's figures
-WIDTH_PLAUSIBLE = (0.02, 0.15, 0.35, 0.6)  # n = 1, rising with width
-STEPS_PLAUSIBLE = (0.6, 0.1, 0.02)  # widest setting, falling with steps 1, 2, 3
-
-
-def _sweep_design(profile) -> tuple[stats.Design, stats.Design]:
-    """Trials per grid cell: the fewest that give both trend tests false failure < 5e-4."""
-    widths = len(profile.sweep_widths)
-    steps = len(profile.sweep_steps)
-    width_p = list(np.interp(np.linspace(0, 3, widths), range(4), WIDTH_PLAUSIBLE))
-    # design_trend models the increasing alternative: give it the steps in reverse order
-    steps_reversed = list(np.interp(np.linspace(0, 2, steps), range(3), STEPS_PLAUSIBLE[::-1]))
-
-    def designs(n: int) -> tuple[stats.Design, stats.Design]:
-        return (stats.design_trend([n] * widths, width_p, SWEEP_ALPHA),
-                stats.design_trend([n] * steps, steps_reversed, SWEEP_ALPHA))
-
-    for n in SWEEP_CANDIDATES:
-        pair = designs(n)
-        if max(d.false_failure for d in pair) <= 5e-4:
-            return pair
-    raise ValueError(f"no sweep size among {SWEEP_CANDIDATES} reaches a false-failure of 5e-4")
-
-
-def _sweep(suite) -> tuple[int, dict[tuple[int, int], pd.DataFrame], list[str]]:
-    """Trials of every (steps, width) cell of the sweep grid, trained or loaded from the cache."""
-    width_design, _ = _sweep_design(suite.profile)
-    n = width_design.trials // len(suite.profile.sweep_widths)
-    seeds = suite.seeds(n)
-    cells, keys = {}, []
-    for steps in suite.profile.sweep_steps:
-        for width in suite.profile.sweep_widths:
-            experiment = suite.profile.sweep.replace(steps=steps, width=width)
-            cells[(steps, width)] = suite.store.rows(experiment, seeds)
-            keys.append(experiment.key)
-    return n, cells, keys
-
-
-def _sweep_protocol(suite, n: int) -> list[dict]:
-    e = suite.profile.sweep
-    return [
-        {"setting": "network", "value": f"firner, {e.activation}, {e.output} output, "
-                                         f"{e.init} init"},
-        {"setting": "training", "value": f"Adam {e.learning_rate:g}, {e.batches} batches of "
-                                          f"{e.batch_size} fresh {e.board_size}x{e.board_size} "
-                                          f"boards, density {e.density}"},
-        {"setting": "widths", "value": ", ".join(map(str, suite.profile.sweep_widths))},
-        {"setting": "steps", "value": ", ".join(map(str, suite.profile.sweep_steps))},
-        {"setting": "seeds per cell", "value": n},
-    ]
-
-
 def _trend_verdict(forward: stats.TestResult, backward: stats.TestResult) -> str:
     if forward.p_value < SWEEP_ALPHA:
         return "reproduced"
@@ -308,9 +252,9 @@ def _trend_verdict(forward: stats.TestResult, backward: stats.TestResult) -> str
 @pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_width_helps(suite, conclude):
     """Success rate rises with width (one-sided Cochran-Armitage trend test per step count)."""
-    n, cells, keys = _sweep(suite)
+    n, cells, keys = sweep_cells(suite)
     widths, all_steps = suite.profile.sweep_widths, suite.profile.sweep_steps
-    design, _ = _sweep_design(suite.profile)
+    design, _ = sweep_design(suite.profile)
     rows, tests = [], {}
     for steps in all_steps:
         wins = [int(cells[(steps, m)].success.sum()) for m in widths]
@@ -335,8 +279,8 @@ def test_gol_width_helps(suite, conclude):
         "width multiplier m", "Success rate against width (95% Wilson intervals)", path,
         logx=max(widths) > 10,
     )
-    widest = _rate(f"success at m={widths[-1]}, {first} step", cells[(first, widths[-1])])
-    narrowest = _rate(f"success at m={widths[0]}, {first} step", cells[(first, widths[0])])
+    widest = rate(f"success at m={widths[-1]}, {first} step", cells[(first, widths[-1])])
+    narrowest = rate(f"success at m={widths[0]}, {first} step", cells[(first, widths[0])])
     conclude(Verdict(
         claim_id="GOL-WIDTH-HELPS",
         verdict=verdict,
@@ -344,7 +288,7 @@ def test_gol_width_helps(suite, conclude):
                  f"to {widest.successes}/{n} (m={widths[-1]}); one-sided trend test p = "
                  f"{up.p_value:.2g} against the level {SWEEP_ALPHA}"),
         estimates=[widest, narrowest] + [
-            _rate(f"success at m={m}, {s} steps", cells[(s, m)])
+            rate(f"success at m={m}, {s} steps", cells[(s, m)])
             for s in all_steps for m in widths if (s, m) not in ((first, widths[0]),
                                                                  (first, widths[-1]))
         ],
@@ -357,7 +301,7 @@ def test_gol_width_helps(suite, conclude):
         false_failure=design.false_failure,
         trials=n * len(widths) * len(all_steps),
         experiments=keys,
-        protocol=_sweep_protocol(suite, n),
+        protocol=sweep_protocol(suite, n),
         table=rows,
         figures=[rel],
         notes=f"The widest setting's rate at {first} step: {widest}.",
@@ -368,15 +312,15 @@ def test_gol_width_helps(suite, conclude):
 @pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_steps_hurt(suite, conclude):
     """At the widest setting, success falls with the number of steps (one-sided trend test)."""
-    n, cells, keys = _sweep(suite)
+    n, cells, keys = sweep_cells(suite)
     width = suite.profile.sweep_widths[-1]
     all_steps = suite.profile.sweep_steps
-    _, design = _sweep_design(suite.profile)
+    _, design = sweep_design(suite.profile)
     wins = [int(cells[(s, width)].success.sum()) for s in all_steps]
     down = stats.trend_test(wins, [n] * len(all_steps), alternative="decreasing")
     up = stats.trend_test(wins, [n] * len(all_steps), alternative="increasing")
     verdict = _trend_verdict(down, up)
-    estimates = [_rate(f"success at {s} steps, m={width}", cells[(s, width)]) for s in all_steps]
+    estimates = [rate(f"success at {s} steps, m={width}", cells[(s, width)]) for s in all_steps]
     table = [{"steps": s, "successes": f"{e.successes}/{n}", "rate [95% CI]":
               f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]",
               "mean match rate": float(cells[(s, width)].match_rate.mean())}
@@ -399,7 +343,7 @@ def test_gol_steps_hurt(suite, conclude):
         false_failure=design.false_failure,
         trials=n * len(all_steps),
         experiments=keys,
-        protocol=_sweep_protocol(suite, n),
+        protocol=sweep_protocol(suite, n),
         table=table,
         figures=[rel],
     ))
@@ -418,7 +362,7 @@ def _best_of_k_passes(wins: int, n: int, k: int = 8) -> bool:
 @pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_best_of_k(suite, conclude):
     """Best-of-k success from the sweep's trials against 1 - (1 - p)^k."""
-    n, cells, keys = _sweep(suite)
+    n, cells, keys = sweep_cells(suite)
     first = suite.profile.sweep_steps[0]
     widths = suite.profile.sweep_widths
     rows, passing = [], []
@@ -455,7 +399,7 @@ def test_gol_best_of_k(suite, conclude):
         summary=(f"keeping the best of 8 raised success significantly at widths {passing} "
                  f"(lower 95% bound of 1-(1-p)^8 above the upper bound of one run)"
                  if passing else "at no width did best-of-8 beat one run beyond the intervals"),
-        estimates=[_rate(f"one run at m={m}", cells[(first, m)]) for m in
+        estimates=[rate(f"one run at m={m}", cells[(first, m)]) for m in
                    ([best] if passing else []) + [w for w in widths if w != best or not passing]],
         test="Wilson intervals of one run's rate, mapped through 1-(1-p)^k",
         threshold="reproduced if at some width 1-(1-low)^8 > high; the empirical best-of-k "
@@ -465,7 +409,7 @@ def test_gol_best_of_k(suite, conclude):
         false_failure=fail_all,
         trials=n * len(widths),
         experiments=keys,
-        protocol=_sweep_protocol(suite, n),
+        protocol=sweep_protocol(suite, n),
         table=rows,
         figures=[rel],
     ))
@@ -475,7 +419,7 @@ def test_gol_best_of_k(suite, conclude):
 @pytest.mark.xdist_group("sweep")  # shares trials: one worker trains them
 def test_gol_loss_fools(suite, conclude):
     """Failed runs: the loss fell and per-cell accuracy beats the all-dead predictor."""
-    n, cells, keys = _sweep(suite)
+    n, cells, keys = sweep_cells(suite)
     failed = pd.concat([rows[~rows.success] for rows in cells.values()], ignore_index=True)
     winners = pd.concat([rows[rows.success] for rows in cells.values()], ignore_index=True)
     baselines = {}
@@ -534,7 +478,7 @@ def test_gol_loss_fools(suite, conclude):
         false_failure=2 * design.false_failure,
         trials=total,
         experiments=keys,
-        protocol=_sweep_protocol(suite, n),
+        protocol=sweep_protocol(suite, n),
         table=table,
         figures=[rel],
         notes="Initial and final loss are taken on the same 256 fixed training-size boards; "
@@ -596,7 +540,7 @@ def test_gol_sign_flip(suite, conclude):
         summary=(f"from the exact weights {wins[0]}/{n} runs succeeded; with one sign flipped "
                  f"{wins[1]}/{n}; one-sided Fisher p = {test.p_value:.2g} against the level "
                  f"{FLIP_ALPHA}"),
-        estimates=[_count_rate(f"success with {k} flips", w, n)
+        estimates=[count_rate(f"success with {k} flips", w, n)
                    for k, w in zip(FLIPS, wins, strict=True)],
         test="Fisher exact test, one-sided (no flip > one flip); trend over flips reported",
         p_value=test.p_value,
@@ -765,7 +709,7 @@ def test_gol_alldead_plateau(suite, conclude):
         false_failure=design.false_failure,
         trials=n * len(deep),
         experiments=keys,
-        protocol=_sweep_protocol(suite, n)[:2] + [
+        protocol=sweep_protocol(suite, n)[:2] + [
             {"setting": "width", "value": suite.profile.deep_width},
             {"setting": "steps", "value": ", ".join(map(str, deep))},
             {"setting": "all-dead share", "value": "exact: every 5x5 board enumerated with its "
@@ -885,7 +829,7 @@ def test_gol_corners(suite, conclude):
         false_failure=ff,
         trials=n * 2 * len(checkpoints),
         experiments=keys,
-        protocol=_sweep_protocol(suite, n)[:2] + [
+        protocol=sweep_protocol(suite, n)[:2] + [
             {"setting": "width", "value": CORNER_WIDTH},
             {"setting": "snapshots", "value": "weights after " + ", ".join(map(str, checkpoints))
              + " batches (runs of that length share the longer run's boards and updates)"}],
@@ -973,8 +917,8 @@ def test_gol_tricks(suite, conclude):
         summary=(f"at width {width} all three tricks succeeded {every}/{n} against {plain}/{n} "
                  f"for the plain network (one-sided Fisher p = {test.p_value:.2g}; 95% upper "
                  f"bound of the difference {upper:.2f}, against {TRICKS_FAR} for 'far more')"),
-        estimates=[_rate("success, all three tricks", results["all three"]),
-                   _rate("success, plain", results["plain (ReLU, clamp, pytorch init)"])],
+        estimates=[rate("success, all three tricks", results["all three"]),
+                   rate("success, plain", results["plain (ReLU, clamp, pytorch init)"])],
         test="Fisher exact test, one-sided (all tricks > plain); bootstrap upper bound of the "
              "difference",
         p_value=test.p_value,
@@ -985,7 +929,7 @@ def test_gol_tricks(suite, conclude):
         false_failure=design.false_failure,
         trials=sum(len(t) for t in results.values()),
         experiments=keys,
-        protocol=_sweep_protocol(suite, n)[1:2] + [
+        protocol=sweep_protocol(suite, n)[1:2] + [
             {"setting": "width", "value": width},
             {"setting": "plain network", "value": "ReLU, clamp output, pytorch init"},
             {"setting": "post 1", "value": "with the tricks and m = 5 one step trained "
@@ -1053,7 +997,7 @@ def test_gol_density(suite, conclude):
         summary=(", ".join(f"{wins[d]}/{n} at density {d}" for d in DENSITIES)
                  + f"; Holm-adjusted one-sided Fisher p = {adjusted[0]:.2g} (vs {DENSITIES[0]})"
                  + f" and {adjusted[1]:.2g} (vs {DENSITIES[2]})." + reason),
-        estimates=[_rate(f"success at density {d}", results[d]) for d in DENSITIES],
+        estimates=[rate(f"success at density {d}", results[d]) for d in DENSITIES],
         test="two one-sided Fisher exact tests (d0 = 0.38 above each edge density), Holm",
         p_value=max(adjusted),
         threshold=f"reproduced if both adjusted p < {DENSITY_ALPHA}; refuted if d0 is "

@@ -59,18 +59,22 @@ def truth_table_windows() -> np.ndarray:
     return local_configurations("conway", relevant_only=False)
 
 
+def relevant_rows(rule: str) -> np.ndarray:
+    """Indices into a 512-entry truth table of the windows that matter under ``rule``."""
+    codes = _window_codes(truth_table_windows())
+    index = {c: i for i, c in enumerate(codes)}
+    relevant = local_configurations(rule, relevant_only=True)
+    return np.array([index[c] for c in _window_codes(relevant)])
+
+
 def truth_table_errors(tables: np.ndarray, rule: str) -> np.ndarray:
     """For (K, 512) learned one-step truth tables: how many relevant windows each gets wrong.
 
     Under ``firner`` only the 32 windows with dead corners are relevant (corners cannot matter);
     under ``conway`` all 512 are.
     """
-    windows = truth_table_windows()
-    truth = next_centre(windows, rule)
-    relevant = local_configurations(rule, relevant_only=True)
-    codes = _window_codes(windows)
-    index = {c: i for i, c in enumerate(codes)}
-    rows = [index[c] for c in _window_codes(relevant)]
+    rows = relevant_rows(rule)
+    truth = next_centre(truth_table_windows(), rule)
     return (np.asarray(tables)[:, rows] != truth[rows][None]).sum(axis=1)
 
 

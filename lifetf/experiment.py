@@ -21,6 +21,9 @@ from lifetf.models import (
 from lifetf.rules import RULES
 
 OPTIMIZERS = ("adam", "sgd")
+# fields added after trials were first cached: left out of the key at their defaults, so the
+# keys (and cached trials) of every experiment that does not use them stay valid
+LATER_FIELDS = {"train_set": 0, "train_set_seed": 0}
 STARTS = ("random", "hand_built")
 
 
@@ -75,6 +78,8 @@ class Experiment:
     eval_density: float = 0.5
     eval_seed: int = 20230101
     record_every: int = 50  # batches per point of the loss and gradient-norm curves
+    train_set: int = 0  # 0: fresh boards every batch; N: one fixed set of N boards, in epochs
+    train_set_seed: int = 0  # picks the fixed training set (shared by every seed)
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:
@@ -111,6 +116,11 @@ class Experiment:
         _number_in("eval_density", self.eval_density, 0.0, 1.0)
         _int_at_least("eval_seed", self.eval_seed, 0)
         _int_at_least("record_every", self.record_every, 1)
+        _int_at_least("train_set", self.train_set, 0)
+        _int_at_least("train_set_seed", self.train_set_seed, 0)
+        if self.train_set and self.batch_size > self.train_set:
+            _fail("batch_size", self.batch_size,
+                  f"at most the {self.train_set} boards of the fixed training set")
         if self.start == "hand_built" and n_blocks(self.steps, self.depth) != self.steps:
             _fail("depth", self.depth, "1.0 when starting from the hand-built weights")
         if self.start == "random" and self.sign_flips:
@@ -149,6 +159,14 @@ class Experiment:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def key_dict(self) -> dict:
+        """The fields that make up the key: those added later count only when not at default."""
+        data = self.to_dict()
+        for name, default in LATER_FIELDS.items():
+            if data[name] == default:
+                del data[name]
+        return data
+
     @classmethod
     def from_dict(cls, data: dict) -> Experiment:
         known = {f.name for f in dataclasses.fields(cls)}
@@ -160,7 +178,7 @@ class Experiment:
     @property
     def key(self) -> str:
         """Stable 16-hex-digit key from every field (sha256 of canonical JSON, not ``hash()``)."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        text = json.dumps(self.key_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def replace(self, **changes) -> Experiment:

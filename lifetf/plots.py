@@ -21,7 +21,16 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from lifetf.stats import proportion_interval  # noqa: E402
 
-__all__ = ["save_figure", "plot_rates", "plot_curves", "plot_bars", "plot_histograms"]
+__all__ = [
+    "save_figure",
+    "plot_rates",
+    "plot_curves",
+    "plot_bars",
+    "plot_histograms",
+    "plot_curve_and_points",
+    "plot_scatter",
+    "plot_walks",
+]
 
 _FIGSIZE = (6.4, 4.2)
 
@@ -193,5 +202,48 @@ def plot_curve_and_points(
     for label, (xs, ys) in points.items():
         ax.scatter(xs, ys, s=18, alpha=0.6, label=label)
     ax.set_ylim(-0.02, 1.02)
+    _legend(ax)
+    return save_figure(fig, path)
+
+
+def plot_scatter(
+    points: dict[str, tuple[np.ndarray, np.ndarray]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+    logx: bool = False,
+    logy: bool = False,
+) -> Path:
+    """Scattered (x, y) points, one colour per label (e.g. runs: training loss vs test error)."""
+    fig, ax = _new_axes(title, xlabel, ylabel)
+    for i, (label, (xs, ys)) in enumerate(points.items()):
+        if len(xs):
+            ax.scatter(xs, ys, s=18, alpha=0.7, color=f"C{i % 10}",
+                       label=f"{label} ({len(xs)})")
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    _legend(ax)
+    return save_figure(fig, path)
+
+
+def plot_walks(
+    walks: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+    logy: bool = True,
+) -> Path:
+    """Curves with their own x values (walks: loss against distance), one colour per label."""
+    fig, ax = _new_axes(title, xlabel, ylabel)
+    for i, (label, curves) in enumerate(walks.items()):
+        for j, (xs, ys) in enumerate(curves):
+            ax.plot(xs, ys, color=f"C{i % 10}", linewidth=0.8, alpha=0.6,
+                    label=f"{label} ({len(curves)} walks)" if j == 0 else None)
+    if logy:
+        ax.set_yscale("log")
     _legend(ax)
     return save_figure(fig, path)

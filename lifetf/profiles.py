@@ -30,6 +30,21 @@ class Profile:
     max_trials: int  # the most trials per setting the profile affords; a claim whose design needs
     # more is underpowered here and reported inconclusive by design, not by chance
     min_seeds: int = 1  # a floor on trials; each claim's design sets the number it needs
+    # part B, the landscape: walks between a fine-tuned hand-built end and trained ends
+    landscape_wide: int = 4  # the wide network of LAND-WIDTH-SMOOTHS (post 2: m = 5)
+    finetune_batches: int = 1000  # further training of the hand-built end (post 2: 1000 of 128)
+    walk_boards: int = 512  # boards of the training distribution on which walks are evaluated
+    init_width: int = 3  # LAND-INIT-DECIDES: a width where about half the runs succeed
+    # part C, escaping minima: a fixed finite training set
+    escape_width: int = 3  # width of the ESC-MINIBATCH and ESC-OVERFIT networks
+    minibatch_set: int = 32  # boards in ESC-MINIBATCH's training set
+    minibatch_batch: int = 4  # the small minibatch (full batch = the whole set)
+    minibatch_epochs: int = 250
+    overfit_set: int = 4  # boards in ESC-OVERFIT's small training set
+    # part D, outputs and regularisation
+    outputs_epochs: int = 30  # OUT-SOFTMAX-HIDES: epochs of the 8x8-digit classifiers
+    noisy_steps: int = 2000  # REG-NOISY-INPUT: full-batch Adam updates of the two-input model
+    prune_width: int = 4  # REG-PRUNE: the overcomplete width (post 1's tricks run: m = 5)
 
     def experiment(self, **changes) -> Experiment:
         """The profile's reference experiment with ``changes``."""
@@ -72,6 +87,18 @@ PROFILES: dict[str, Profile] = {
         springer=Experiment(board_size=10, batch_size=8, batches=125000, **_SPRINGER),
         tricks_width=5,
         max_trials=512,
+        landscape_wide=5,
+        finetune_batches=1000,
+        walk_boards=128000,  # 1000 batches of 128, as post 2
+        init_width=5,
+        escape_width=5,
+        minibatch_set=128,
+        minibatch_batch=8,
+        minibatch_epochs=1000,
+        overfit_set=4,
+        outputs_epochs=30,  # no original protocol: the quick sizes
+        noisy_steps=2000,
+        prune_width=5,
     ),
 }
 

@@ -18,6 +18,9 @@ import numpy as np
 from scipy import special, stats
 
 __all__ = [
+    "design_rank_correlation",
+    "design_rank_sum",
+    "design_sign_test",
     "Interval",
     "TestResult",
     "Design",
@@ -446,6 +449,81 @@ def binomial_upper_test(
 # --------------------------------------------------------------------------------------------
 # Designs: how many trials keep the false-failure chance small
 # --------------------------------------------------------------------------------------------
+
+
+def design_sign_test(trials: int, p_alt: float, alpha: float) -> Design:
+    """Exact false-failure chance of "a one-sided sign test (binomial, p0 = 1/2) rejects at alpha".
+
+    The test counts the runs in which the claimed direction holds; false_failure is the chance
+    that it does not reject when each run shows the direction with probability ``p_alt``.
+    """
+    n = _count(trials, "trials")
+    p_alt = _check_open_unit(p_alt, "p_alt")
+    alpha = _check_open_unit(alpha, "alpha")
+    k = np.arange(n + 1)
+    p_values = stats.binom.sf(k - 1, n, 0.5)  # P(X >= k) under the null
+    rejecting = k[p_values <= alpha]
+    critical = int(rejecting[0]) if rejecting.size else n + 1
+    false_failure = float(stats.binom.cdf(critical - 1, n, p_alt))
+    return Design(
+        rule=f"one-sided sign test rejects at {alpha:g} (at least {critical} of {n} runs)",
+        trials=n,
+        false_failure=false_failure,
+        power=None,
+        effect=f"each run shows the direction with probability {p_alt:g}",
+    )
+
+
+def design_rank_sum(n1: int, n2: int, auc: float, alpha: float, tests: int = 1,
+                    simulations: int = 20000) -> Design:
+    """False-failure chance of "a one-sided Mann-Whitney test rejects at alpha / tests".
+
+    The plausible effect is stated as the AUC, P(X > Y), of two normal samples that differ by a
+    shift; the chance that the test does not reject is estimated from ``simulations`` seeded
+    simulated data sets (scipy.stats.mannwhitneyu). With ``tests`` > 1 the level is Bonferroni-
+    split and the chance is that of any of ``tests`` independent such tests failing.
+    """
+    n1, n2 = _count(n1, "n1"), _count(n2, "n2")
+    auc = _check_open_unit(auc, "auc")
+    alpha = _check_open_unit(alpha, "alpha")
+    shift = math.sqrt(2.0) * stats.norm.ppf(auc)
+    rng = np.random.default_rng(np.random.SeedSequence([n1, n2, 0xA0C]))
+    x = rng.normal(shift, 1.0, (simulations, n1))
+    y = rng.normal(0.0, 1.0, (simulations, n2))
+    p_values = stats.mannwhitneyu(x, y, alternative="greater", axis=1).pvalue
+    one = float(np.mean(p_values >= alpha / tests))
+    false_failure = 1.0 - (1.0 - one) ** tests
+    return Design(
+        rule=f"one-sided Mann-Whitney test rejects at {alpha:g}"
+             + (f" / {tests} (each of {tests} tests)" if tests > 1 else ""),
+        trials=n1 + n2,
+        false_failure=false_failure,
+        power=None,
+        effect=f"AUC {auc:g} (normal shift {shift:.2f} sd), {simulations} simulations",
+    )
+
+
+def design_rank_correlation(trials: int, rho: float, alpha: float) -> Design:
+    """False-failure chance of "a one-sided Spearman test rejects at alpha" when the true
+    correlation is ``rho`` (its sign gives the direction), from Fisher's z with the Spearman
+    standard error 1.06 / sqrt(n - 3) (Fieller, Hartley and Pearson, 1957)."""
+    n = _count(trials, "trials")
+    if n < 4:
+        raise ValueError(f"a rank-correlation design needs at least 4 trials, got {n}")
+    if not -1.0 < rho < 1.0 or rho == 0:
+        raise ValueError(f"rho must lie in (-1, 1) and not be 0, got {rho!r}")
+    alpha = _check_open_unit(alpha, "alpha")
+    se = 1.06 / math.sqrt(n - 3)
+    z = abs(math.atanh(rho)) / se
+    false_failure = float(stats.norm.cdf(stats.norm.ppf(1 - alpha) - z))
+    return Design(
+        rule=f"one-sided Spearman test ({'negative' if rho < 0 else 'positive'}) rejects at "
+             f"{alpha:g}",
+        trials=n,
+        false_failure=false_failure,
+        power=None,
+        effect=f"true rank correlation {rho:g} (Fisher z approximation)",
+    )
 
 
 def _bound_design(

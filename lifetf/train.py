@@ -49,7 +49,29 @@ def _stream_key(seed: int, purpose: int, data_stream: int = 0) -> int:
     return int(state[0] & 0x7FFFFFFF)
 
 
-_DATA, _DROPOUT, _FLIPS = 0xDA7A, 0xD809, 0xF11B
+_DATA, _DROPOUT, _FLIPS, _SHUFFLE, _SET = 0xDA7A, 0xD809, 0xF11B, 0x5F1E, 0x5E7
+
+
+def training_set(experiment: Experiment) -> np.ndarray:
+    """The fixed finite training set (N, H, W) of an experiment with ``train_set`` = N > 0.
+
+    It depends on ``train_set_seed`` alone, so every seed (and every batch size) sees the same set.
+    """
+    from lifetf.rules import random_boards
+
+    if not experiment.train_set:
+        raise ValueError("Experiment.train_set = 0 draws fresh boards; it has no fixed set")
+    return random_boards(
+        experiment.train_set, experiment.board_size, experiment.density,
+        seed=np.random.SeedSequence([experiment.train_set_seed, _SET]),
+    )
+
+
+def epoch_order(experiment: Experiment, seed: int, epoch: int) -> np.ndarray:
+    """Member ``seed``'s order of the fixed training set in ``epoch`` (its own stream)."""
+    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, _SHUFFLE, experiment.data_stream,
+                                    int(epoch)])
+    return np.random.default_rng(state).permutation(experiment.train_set)
 
 
 def starting_weights(experiment: Experiment, seed: int) -> list[np.ndarray]:
@@ -118,6 +140,9 @@ class _Trainer:
         )
         self.dropout_layers = [i for i, s in enumerate(experiment.layers) if s.dropout > 0]
         self._draw = tf.function(self._draw_chunk, jit_compile=False)
+        self._draw_masks = tf.function(self.chunk_masks, jit_compile=False)
+        self.train_boards = training_set(experiment) if experiment.train_set else None
+        self._orders: dict[tuple[int, int], np.ndarray] = {}
         self._run = tf.function(self._train_chunk, jit_compile=jit_compile)
 
     # -- data -------------------------------------------------------------------------------
@@ -148,6 +173,27 @@ class _Trainer:
             for k in range(self.k)
         ]
         return tf.cast(tf.stack(per_member, axis=1) < exp.density, tf.float32)
+
+    def set_chunk_boards(self, start: int) -> np.ndarray:
+        """Batches start..start+record_every-1 from the fixed set, (steps, K, B, H, W).
+
+        Batch t holds positions t*B .. t*B+B-1 of the member's endless sequence of epochs, each
+        epoch one pass over the set in the member's own order for that epoch.
+        """
+        exp = self.experiment
+        n, b = exp.train_set, exp.batch_size
+        positions = (start + np.arange(exp.record_every))[:, None] * b + np.arange(b)[None]
+        epochs, within = np.divmod(positions, n)
+        index = np.empty((exp.record_every, self.k, b), np.int64)
+        first = int(epochs.min())
+        self._orders = {key: v for key, v in self._orders.items() if key[1] >= first}
+        for k, seed in enumerate(self.seeds):
+            for epoch in np.unique(epochs):
+                if (seed, epoch) not in self._orders:
+                    self._orders[(seed, epoch)] = epoch_order(exp, seed, int(epoch))
+                here = epochs == epoch
+                index[:, k][here] = self._orders[(seed, epoch)][within[here]]
+        return self.train_boards[index].astype(np.float32)
 
     def chunk_masks(self, chunk):
         """Channel-dropout masks of one chunk, layer -> (steps, K, C, B, 1, 1), scaled 1/(1-p)."""
@@ -231,14 +277,23 @@ class _Trainer:
             raise ValueError(f"a chunk starts at a multiple of {every} and holds 1..{every} "
                              f"batches, got start={start}, count={count}")
         chunk = tf.constant(start // self.experiment.record_every, tf.int64)
-        boards, masks = self._draw(chunk)
+        if self.train_boards is None:
+            boards, masks = self._draw(chunk)
+        else:
+            boards = tf.constant(self.set_chunk_boards(start))
+            masks = self._draw_masks(chunk)
         loss, norm = self._run(boards, masks, tf.constant(count, tf.int32))
         return loss.numpy(), norm.numpy()
 
     def fixed_loss(self) -> np.ndarray:
-        """Each member's loss, without dropout, on one fixed set of training-distribution boards."""
+        """Each member's loss, without dropout, on its training data: the fixed training set when
+        there is one, else one fixed set of boards from the training distribution."""
         tf = self.tf
         exp = self.experiment
+        if self.train_boards is not None:
+            boards = tf.constant(np.broadcast_to(self.train_boards[None].astype(np.float32),
+                                                 (self.k, *self.train_boards.shape)))
+            return self.member_losses(boards, self._targets(boards)).numpy()
         keys = tf.constant([exp.eval_seed] * self.k, tf.int64)
         boards = self.boards(tf.constant(-1, tf.int64), keys, LOSS_BOARDS, exp.board_size,
                              exp.density)

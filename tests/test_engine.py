@@ -12,7 +12,7 @@ import pytest
 
 from lifetf.__main__ import main, parse_seeds
 from lifetf.baseline import baseline_entry, compare, load_baseline, update_baseline
-from lifetf.claims import Estimate, Verdict
+from lifetf.claims import Estimate, Verdict, get_claim
 from lifetf.profiles import get_profile
 from lifetf.rules import all_dead_shares, evolve
 from lifetf.store import TrialStore
@@ -58,9 +58,9 @@ def test_update_baseline_merges_and_reloads(tmp_path):
         load_baseline(path)
 
 
-def _suite(tmp_path, baseline=None, establishing=False) -> Suite:
+def _suite(tmp_path, baseline=None, establishing=False, profile="quick") -> Suite:
     return Suite(
-        profile=get_profile("quick"),
+        profile=get_profile(profile),
         seed_base=0,
         store=TrialStore(tmp_path / "cache"),
         report_path=tmp_path / "REPORT.md",
@@ -83,11 +83,16 @@ def test_conclude_fails_an_unexpected_verdict_in_one_sentence(tmp_path):
 
 
 def test_a_claim_without_expectation_fails_unless_a_baseline_or_refresh_gives_one(tmp_path):
+    # REG-PRUNE's paper verdict is still to be established on a GPU
+    assert get_claim("REG-PRUNE").expected_for("paper") is None
     verdict = Verdict(claim_id="REG-PRUNE", verdict="reproduced", summary="s", estimates=[])
-    assert "no expected verdict" in _suite(tmp_path).conclude(verdict, time.perf_counter())[0]
-    assert _suite(tmp_path, establishing=True).conclude(verdict, time.perf_counter()) == []
+    paper = _suite(tmp_path, profile="paper")
+    assert "no expected verdict" in paper.conclude(verdict, time.perf_counter())[0]
+    establish = _suite(tmp_path, establishing=True, profile="paper")
+    assert establish.conclude(verdict, time.perf_counter()) == []
     entry = {"REG-PRUNE": baseline_entry(verdict)}
-    assert _suite(tmp_path, baseline=entry).conclude(verdict, time.perf_counter()) == []
+    with_entry = _suite(tmp_path, baseline=entry, profile="paper")
+    assert with_entry.conclude(verdict, time.perf_counter()) == []
 
 
 def test_seed_base_moves_every_seed(tmp_path):

@@ -41,6 +41,8 @@ ALTERNATIVES = {
     "eval_density": 0.4,
     "eval_seed": 1,
     "record_every": 10,
+    "train_set": 64,
+    "train_set_seed": 3,
 }
 
 SAMPLE = Experiment(rule="conway", width=3, steps=2, output="sigmoid", density=0.375,
@@ -199,3 +201,16 @@ def test_from_dict_rejects_unknown_fields() -> None:
 def test_from_dict_validates_values() -> None:
     with pytest.raises(ValueError, match="-1"):
         Experiment.from_dict(Experiment().to_dict() | {"steps": -1})
+
+
+def test_later_fields_leave_earlier_keys_unchanged() -> None:
+    """Fields added after trials were cached count in the key only away from their defaults."""
+    # the reference experiment's key before train_set/train_set_seed existed
+    assert Experiment().key == "582fa935c040a910"
+    assert "train_set" not in Experiment().key_dict()
+    assert Experiment(train_set=8, batch_size=8).key != Experiment(batch_size=8).key
+
+
+def test_batch_larger_than_the_training_set_is_rejected() -> None:
+    with pytest.raises(ValueError, match="Experiment.batch_size = 64 is invalid"):
+        Experiment(train_set=32, batch_size=64)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from lifetf import stats
 from lifetf import stats as S
 
 # ---------------------------------------------------------------- proportion_interval
@@ -383,3 +384,30 @@ def test_result_strings() -> None:
     assert "fisher-exact" in str(res) and "greater" in str(res)
     d = S.design_upper_bound(20, 0.01, 0.3)
     assert str(d).startswith("20 trials: pass iff")
+
+
+def test_design_sign_test_matches_the_binomial() -> None:
+    from scipy.stats import binom
+
+    design = stats.design_sign_test(100, 0.75, 0.01)
+    critical = 63  # smallest k with P(X >= k | 1/2) <= 0.01 for n = 100
+    assert binom.sf(critical - 1, 100, 0.5) <= 0.01 < binom.sf(critical - 2, 100, 0.5)
+    assert design.false_failure == pytest.approx(binom.cdf(critical - 1, 100, 0.75))
+
+
+def test_design_rank_sum_falls_with_effect_and_size() -> None:
+    weak = stats.design_rank_sum(20, 20, 0.75, 0.01, simulations=4000)
+    strong = stats.design_rank_sum(20, 20, 0.95, 0.01, simulations=4000)
+    large = stats.design_rank_sum(60, 60, 0.75, 0.01, simulations=4000)
+    assert strong.false_failure < weak.false_failure
+    assert large.false_failure < weak.false_failure
+    split = stats.design_rank_sum(20, 20, 0.75, 0.01, tests=4, simulations=4000)
+    assert split.false_failure > weak.false_failure
+
+
+def test_design_rank_correlation() -> None:
+    small = stats.design_rank_correlation(64, -0.5, 0.01)
+    big = stats.design_rank_correlation(128, -0.5, 0.01)
+    assert big.false_failure < small.false_failure < 0.1
+    with pytest.raises(ValueError, match="rho"):
+        stats.design_rank_correlation(64, 0.0, 0.01)

@@ -1,0 +1,282 @@
+"""Small digit classifiers with a softmax head or independent sigmoid heads, many seeds at once.
+
+The data are scikit-learn's bundled 8x8 digits (1797 images, no download), scaled to [0, 1] and
+split once, stratified, with a fixed split seed. The network is 64 -> hidden (ReLU) -> 10 with
+either a softmax and categorical cross-entropy or 10 sigmoids and binary cross-entropy on one-hot
+targets. K members train in one XLA graph: every weight has a leading member axis, the loss is
+the sum of the members' mean losses and Adam is element-wise, so each member follows the path it
+would follow alone. Member k's initial weights and minibatch order come from its seed only (the
+same for both heads), so a result depends only on (config, seed).
+
+Trained members are probed on held-out real images and on meaningless inputs: uniform noise,
+Gaussian noise with the training pixels' mean and spread (clipped to [0, 1]) and blank images
+of constant intensity; for each input the largest of the 10 outputs is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from lifetf.keyed import cached_records
+
+# Bump when a change alters what the classifier trainer computes: part of every cache name.
+CLASSIFIER_VERSION = "1"
+
+HEADS = ("softmax", "sigmoid")
+PROBES = ("real", "uniform", "gaussian", "blank")  # the held-out images and three noise kinds
+N_PIXELS = 64
+DIGITS_SAMPLES = 1797  # images in scikit-learn's bundled digits
+N_CLASSES = 10
+_INIT, _ORDER, _PROBE = 0xC1A5, 0x0DE5, 0x9E0B
+
+
+def _fail(field: str, value: object, expected: str) -> None:
+    raise ValueError(f"ClassifierConfig.{field} = {value!r} is invalid: expected {expected}")
+
+
+def _int_at_least(field: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        _fail(field, value, f"an integer >= {low}")
+
+
+def _number_in(field: str, value: object, low: float, high: float) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and low < value < high):
+        _fail(field, value, f"a number in ({low}, {high})")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """One classifier protocol; a trial is a (config, seed) pair."""
+
+    head: str = "softmax"
+    hidden: int = 32
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    test_fraction: float = 1 / 3
+    split_seed: int = 0
+    noise_inputs: int = 1000  # uniform and Gaussian noise images each
+    blank_levels: int = 101  # constant images at intensities 0, 1/(n-1), ..., 1
+    probe_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.head not in HEADS:
+            _fail("head", self.head, f"one of {', '.join(HEADS)}")
+        _int_at_least("hidden", self.hidden, 1)
+        _int_at_least("epochs", self.epochs, 0)
+        _int_at_least("batch_size", self.batch_size, 1)
+        _number_in("learning_rate", self.learning_rate, 0.0, 10.0)
+        _number_in("test_fraction", self.test_fraction, 0.0, 1.0)
+        _int_at_least("split_seed", self.split_seed, 0)
+        _int_at_least("noise_inputs", self.noise_inputs, 1)
+        _int_at_least("blank_levels", self.blank_levels, 2)
+        _int_at_least("probe_seed", self.probe_seed, 0)
+        if self.batch_size > self.train_size:
+            _fail("batch_size", self.batch_size, f"at most the {self.train_size} training images")
+        for name in ("learning_rate", "test_fraction"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+    def replace(self, **changes) -> ClassifierConfig:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def train_size(self) -> int:
+        """Training images of the split (scikit-learn rounds the held-out count up)."""
+        return DIGITS_SAMPLES - math.ceil(self.test_fraction * DIGITS_SAMPLES)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Minibatches per epoch (the last, incomplete one is dropped)."""
+        return self.train_size // self.batch_size
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigitsSplit:
+    """scikit-learn's 8x8 digits scaled to [0, 1], split into training and held-out images."""
+
+    x_train: np.ndarray  # (n, 64) float32
+    y_train: np.ndarray  # (n,) int64
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def digits_split(test_fraction: float = 1 / 3, split_seed: int = 0) -> DigitsSplit:
+    """The fixed stratified split of the bundled digits (read-only arrays, cached per process)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    data = load_digits()
+    x = (data.data / 16.0).astype(np.float32)
+    parts = train_test_split(x, data.target.astype(np.int64), test_size=test_fraction,
+                             random_state=split_seed, stratify=data.target)
+    for part in parts:
+        part.setflags(write=False)
+    x_train, x_test, y_train, y_test = parts
+    return DigitsSplit(x_train, y_train, x_test, y_test)
+
+
+def probe_inputs(config: ClassifierConfig) -> dict[str, np.ndarray]:
+    """The inputs every trained member is probed on: kind -> (N, 64) float32 in [0, 1]."""
+    split = digits_split(config.test_fraction, config.split_seed)
+    rng = np.random.default_rng(np.random.SeedSequence([config.probe_seed, _PROBE]))
+    n = config.noise_inputs
+    mean, spread = float(split.x_train.mean()), float(split.x_train.std())
+    levels = np.linspace(0.0, 1.0, config.blank_levels)
+    return {
+        "real": np.asarray(split.x_test),
+        "uniform": rng.uniform(0.0, 1.0, (n, N_PIXELS)).astype(np.float32),
+        "gaussian": np.clip(rng.normal(mean, spread, (n, N_PIXELS)), 0, 1).astype(np.float32),
+        "blank": np.repeat(levels[:, None], N_PIXELS, axis=1).astype(np.float32),
+    }
+
+
+# -- members --------------------------------------------------------------------------------------
+
+
+def initial_weights(hidden: int, seed: int) -> list[np.ndarray]:
+    """Member ``seed``'s start [W1, b1, W2, b2]: Glorot-uniform kernels (Keras' default), zero
+    biases; it does not depend on the head, so both heads start from the same weights."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, _INIT]))
+    weights = []
+    for fan_in, fan_out in ((N_PIXELS, hidden), (hidden, N_CLASSES)):
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        weights += [rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32),
+                    np.zeros(fan_out, np.float32)]
+    return weights
+
+
+def batch_order(config: ClassifierConfig, seed: int) -> np.ndarray:
+    """Member ``seed``'s training-image indices, (epochs * steps_per_epoch, batch_size)."""
+    n_train = config.train_size
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, _ORDER]))
+    used = config.steps_per_epoch * config.batch_size
+    order = [rng.permutation(n_train)[:used] for _ in range(config.epochs)]
+    if not order:
+        return np.zeros((0, config.batch_size), np.int32)
+    return np.concatenate(order).reshape(-1, config.batch_size).astype(np.int32)
+
+
+def _forward(x, weights):
+    """Logits (K, N, 10) of inputs (K, N, 64) through the member axis of [W1, b1, W2, b2]."""
+    from keras import ops
+
+    w1, b1, w2, b2 = weights
+    hidden = ops.relu(ops.einsum("kni,kih->knh", x, w1) + b1[:, None, :])
+    return ops.einsum("knh,kho->kno", hidden, w2) + b2[:, None, :]
+
+
+def _member_losses(logits, labels, head: str):
+    """Each member's mean loss (K,): categorical CE (softmax) or mean BCE over 10 sigmoids."""
+    from keras import ops
+
+    if head == "softmax":
+        return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True),
+                        axis=1)
+    targets = ops.one_hot(labels, N_CLASSES)
+    return ops.mean(ops.binary_crossentropy(targets, logits, from_logits=True), axis=(1, 2))
+
+
+def _probabilities(logits: np.ndarray, head: str) -> np.ndarray:
+    if head == "softmax":
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        return e / e.sum(axis=-1, keepdims=True)
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def fit(config: ClassifierConfig, seeds: Sequence[int]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Train one member per seed in one graph; returns the stacked weights and final losses.
+
+    The weights are [W1 (K, 64, h), b1 (K, h), W2 (K, h, 10), b2 (K, 10)]; the losses are each
+    member's mean training loss over its last epoch.
+    """
+    import keras
+    import tensorflow as tf
+
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
+    split = digits_split(config.test_fraction, config.split_seed)
+    starts = [initial_weights(config.hidden, s) for s in seeds]
+    variables = [tf.Variable(np.stack([w[j] for w in starts])) for j in range(4)]
+    order = tf.constant(np.stack([batch_order(config, s) for s in seeds], axis=1))  # (T, K, B)
+    x_train = tf.constant(split.x_train)
+    y_train = tf.constant(split.y_train)
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, epsilon=1e-8)
+    optimizer.build(variables)
+    steps = int(order.shape[0])
+    last_epoch = max(1, config.steps_per_epoch)
+
+    def step(t, loss_sum):
+        index = order[t]
+        with tf.GradientTape() as tape:
+            logits = _forward(tf.gather(x_train, index), variables)
+            losses = _member_losses(logits, tf.gather(y_train, index), config.head)
+            total = tf.reduce_sum(losses)
+        optimizer.apply(tape.gradient(total, variables), variables)
+        late = tf.cast(t >= steps - last_epoch, tf.float32)
+        return t + 1, loss_sum + late * losses
+
+    @tf.function(jit_compile=True)
+    def run():
+        _, loss_sum = tf.while_loop(lambda t, _: t < steps, step,
+                                    (tf.constant(0), tf.zeros((len(seeds),), tf.float32)))
+        return loss_sum / float(min(steps, last_epoch) or 1)
+
+    losses = run().numpy() if steps else np.full(len(seeds), np.nan, np.float32)
+    return [v.numpy() for v in variables], losses
+
+
+def max_outputs(config: ClassifierConfig, weights: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Largest output of every member on every probe input: kind -> (K, N)."""
+    k = weights[0].shape[0]
+    result = {}
+    for kind, x in probe_inputs(config).items():
+        logits = np.asarray(_forward(np.broadcast_to(x[None], (k, *x.shape)), weights))
+        result[kind] = _probabilities(logits.astype(np.float64), config.head).max(axis=-1)
+    return result
+
+
+def accuracy(config: ClassifierConfig, weights: list[np.ndarray]) -> np.ndarray:
+    """Each member's accuracy on the held-out real images (K,)."""
+    split = digits_split(config.test_fraction, config.split_seed)
+    k = weights[0].shape[0]
+    logits = np.asarray(_forward(np.broadcast_to(split.x_test[None], (k, *split.x_test.shape)),
+                                 weights))
+    return (logits.argmax(axis=-1) == split.y_test[None]).mean(axis=1)
+
+
+def train_classifiers(config: ClassifierConfig, seeds: Sequence[int]) -> np.ndarray:
+    """Train and probe one member per seed: a structured array with one record per seed.
+
+    Fields: ``seed``, ``accuracy`` (held-out), ``loss`` (last epoch) and, per probe kind,
+    ``max_<kind>`` (the largest output on each of that kind's inputs).
+    """
+    weights, losses = fit(config, seeds)
+    outputs = max_outputs(config, weights)
+    dtype = [("seed", np.int64), ("accuracy", np.float64), ("loss", np.float64)]
+    dtype += [(f"max_{kind}", np.float32, (v.shape[1],)) for kind, v in outputs.items()]
+    records = np.zeros(len(seeds), dtype=dtype)
+    records["seed"] = seeds
+    records["accuracy"] = accuracy(config, weights)
+    records["loss"] = losses
+    for kind, v in outputs.items():
+        records[f"max_{kind}"] = v
+    return records
+
+
+def classifier_records(store, config: ClassifierConfig, seeds: Sequence[int]) -> np.ndarray:
+    """:func:`train_classifiers`, cached in ``store`` by (config, seeds, CLASSIFIER_VERSION)."""
+    return cached_records(store, "classifier", CLASSIFIER_VERSION, config, seeds,
+                          lambda: train_classifiers(config, seeds))
