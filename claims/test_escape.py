@@ -351,6 +351,7 @@ CRITICAL_GRAD = 1e-3  # a point is near-critical when its full-batch gradient no
 SEARCH_STEPS = 2000  # Adam steps on the squared gradient norm from each start
 SEARCH_RATE = 1e-2
 SADDLE_INITIAL = 96  # random initial points (cheap: no training needed)
+SADDLE_TRAINED = 28  # trained sweep runs per width whose end points also start a search
 SADDLE_WIDTHS = (1,)  # the minimal network: 25 parameters, exact Hessians
 
 
@@ -396,7 +397,7 @@ def test_esc_saddles(suite, conclude):
     """Near-critical points of tiny networks: how many are saddles, and index against loss."""
     from lifetf.landscape import CriticalPoint
 
-    n = _walk_seeds(suite)
+    n = SADDLE_TRAINED
     needed = _needed_critical_points()
     records, keys = [], []
     for width in SADDLE_WIDTHS:
@@ -487,8 +488,3 @@ def test_esc_saddles(suite, conclude):
                    "flat regions, not critical points (table)."),
         )
     )
-
-
-def _walk_seeds(suite) -> int:
-    """Seeds per width of the saddle search (those of the sweep, so no new training)."""
-    return 28 if suite.profile.max_trials >= 28 else suite.profile.max_trials

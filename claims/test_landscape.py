@@ -243,6 +243,7 @@ def test_land_init_decides(suite, conclude):
 # -- walks: LAND-BARRIERS and LAND-WIDTH-SMOOTHS -------------------------------------------------
 
 WALK_POINTS = 51  # as post 2
+WALK_SEEDS = 28  # walks per setting: 56 to minimal networks (post 2: 10 per setting)
 BARRIER_LOSS = 0.1  # a barrier: the loss peaks >= 0.1 nats per cell above the straight chord
 BARRIER_ERROR = 0.1  # on board error: >= 10% more boards wrong than the chord
 BARRIER_BOUND = 0.5  # "barriers separate the minima": most walks cross one
@@ -312,10 +313,6 @@ def _walk_frame(suite, n: int):
     return pd.DataFrame(rows), curves, keys
 
 
-def _walk_trials(suite) -> int:
-    return suite.profile.max_trials // 2 if suite.profile.max_trials < 56 else 28
-
-
 def _walk_figures(suite, curves) -> list[str]:
     figures = []
     for (width, steps), (data, success) in curves.items():
@@ -337,7 +334,7 @@ def _walk_figures(suite, curves) -> list[str]:
 @pytest.mark.xdist_group("sweep")  # its trained ends are sweep trials
 def test_land_barriers(suite, conclude):
     """Straight walks from the known solution to trained minima cross loss barriers."""
-    n = _walk_trials(suite)
+    n = WALK_SEEDS
     frame, curves, keys = _walk_frame(suite, n)
     minimal = frame[frame.width == 1]
     crossing = int((minimal["aligned loss barrier"] >= BARRIER_LOSS).sum())
@@ -425,7 +422,7 @@ SMOOTH_PLAUSIBLE_AUC = 0.9  # P(minimal > wide) for barriers and end losses wher
 @pytest.mark.xdist_group("sweep")  # its trained ends are sweep trials
 def test_land_width_smooths(suite, conclude):
     """Barriers shrink and trained ends get better from the minimal width to a wide one."""
-    n = _walk_trials(suite)
+    n = WALK_SEEDS
     frame, _, keys = _walk_frame(suite, n)
     wide = suite.profile.landscape_wide
     tests, backwards, rows = [], [], []
