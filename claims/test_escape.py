@@ -8,10 +8,12 @@ import pytest
 
 from lifetf import stats
 from lifetf.claims import Estimate, Verdict
+from lifetf.landscape import CriticalPoint, critical_point, find_critical_points
 from lifetf.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
 from lifetf.plots import plot_bars, plot_curves, plot_scatter
 from lifetf.rules import evolve
 from lifetf.sweep import count_rate, sweep_cells, sweep_protocol
+from lifetf.train import starting_weights, training_set
 
 # -- ESC-PLATEAU ---------------------------------------------------------------------------------
 
@@ -361,9 +363,6 @@ def _needed_critical_points() -> int:
 
 def _saddle_points(suite, width: int, n: int):
     """Near-critical points reached from random initial weights and from trained sweep runs."""
-    from lifetf.landscape import critical_point, find_critical_points
-    from lifetf.train import starting_weights, training_set
-
     p = suite.profile
     trained = p.sweep.replace(width=width, steps=1)
     seeds = suite.seeds(n)
@@ -395,8 +394,6 @@ def _saddle_points(suite, width: int, n: int):
 @pytest.mark.claim("ESC-SADDLES")
 def test_esc_saddles(suite, conclude):
     """Near-critical points of tiny networks: how many are saddles, and index against loss."""
-    from lifetf.landscape import CriticalPoint
-
     n = SADDLE_TRAINED
     needed = _needed_critical_points()
     records, keys = [], []

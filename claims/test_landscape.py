@@ -10,6 +10,7 @@ from scipy.stats import binom, mannwhitneyu
 from lifetf import stats
 from lifetf.claims import Estimate, Verdict
 from lifetf.evaluate import relevant_rows, truth_table_windows
+from lifetf.landscape import align_to, aligned_distance, barrier, walks
 from lifetf.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
 from lifetf.plots import plot_bars, plot_curves, plot_histograms, plot_walks
 from lifetf.rules import evolve, next_centre, random_boards
@@ -172,6 +173,12 @@ def test_land_init_decides(suite, conclude):
     chance_identical = float(np.mean([same_table(ta, tb[rng.permutation(n)])
                                       for _ in range(2000)]))
     hamming_same = (ta != tb).sum(axis=1)
+    layers = first.layers
+    shift = np.roll(np.arange(n), 1)  # seed s's first run against seed s-1's second run
+    distance_same = np.array([aligned_distance(layers, a.weights.iloc[i], b.weights.iloc[i])
+                              for i in range(n)])
+    distance_other = np.array([aligned_distance(layers, a.weights.iloc[i],
+                                                b.weights.iloc[shift[i]]) for i in range(n)])
     if concordance.high < INIT_DETERMINES:
         verdict = "refuted"
     elif outcome_p < INIT_ALPHA:
@@ -181,12 +188,14 @@ def test_land_init_decides(suite, conclude):
     table = [
         {"pairs": "same initialisation, other data order", "n": n,
          "same outcome": f"{concordant}/{n}", "identical truth table": f"{identical}/{n}",
-         "median differing configurations": float(np.median(hamming_same))},
+         "median differing configurations": float(np.median(hamming_same)),
+         "median aligned distance": float(np.median(distance_same))},
         {"pairs": "different initialisations (random re-pairing)", "n": n,
          "same outcome": f"{chance * n:.1f}/{n} (mean)",
          "identical truth table": f"{chance_identical * n:.1f}/{n} (mean)",
          "median differing configurations": float(np.median(
-             (ta != tb[rng.permutation(n)]).sum(axis=1)))},
+             (ta != tb[rng.permutation(n)]).sum(axis=1))),
+         "median aligned distance": float(np.median(distance_other))},
     ]
     cross = {("succeeded", "succeeded"): 0, ("succeeded", "failed"): 0,
              ("failed", "succeeded"): 0, ("failed", "failed"): 0}
@@ -214,7 +223,11 @@ def test_land_init_decides(suite, conclude):
             ),
             estimates=[concordance, Estimate("outcome agreement, different inits", chance),
                        count_rate("identical truth tables, same initialisation", identical, n),
-                       Estimate("identical truth tables, different inits", chance_identical)],
+                       Estimate("identical truth tables, different inits", chance_identical),
+                       Estimate("median aligned distance, same initialisation",
+                                float(np.median(distance_same))),
+                       Estimate("median aligned distance, different (seed s with s - 1)",
+                                float(np.median(distance_other)))],
             test=f"permutation tests ({PERMUTATIONS} random re-pairings of the second runs) of "
                  "outcome agreement and of identical truth tables; Wilson interval of the "
                  "same-initialisation agreement",
@@ -267,8 +280,6 @@ def _walk_ends(suite, width: int, steps: int, n: int):
 
 def _walk_curves(suite, width: int, steps: int, n: int) -> tuple[np.ndarray, list[str], object]:
     """Curves (walk, raw/aligned, metric, point) and distances of one setting, cached."""
-    from lifetf.landscape import align_to, walks
-
     p = suite.profile
     tuned, trained, a_rows, b_rows = _walk_ends(suite, width, steps, n)
     layers = trained.layers
@@ -292,8 +303,6 @@ def _walk_curves(suite, width: int, steps: int, n: int) -> tuple[np.ndarray, lis
 
 def _walk_frame(suite, n: int):
     """One row per walk with its barriers; the curves per setting for the plots."""
-    from lifetf.landscape import barrier
-
     rows, curves, keys = [], {}, []
     for width, steps in _walk_settings(suite.profile):
         data, setting_keys, b_rows = _walk_curves(suite, width, steps, n)
@@ -361,6 +370,7 @@ def test_land_barriers(suite, conclude):
         .agg(walks=("seed", "size"),
              raw_loss_barrier_median=("raw loss barrier", "median"),
              aligned_loss_barrier_median=("aligned loss barrier", "median"),
+             aligned_loss_over_mean_median=("aligned loss over mean", "median"),
              with_raw_barrier=("loss_barrier", "sum"),
              with_aligned_barrier=("aligned_barrier", "sum"),
              aligned_board_error_barrier_median=("aligned board_error barrier", "median"),
@@ -408,8 +418,8 @@ def test_land_barriers(suite, conclude):
             ],
             table=table.to_dict("records"),
             figures=figures,
-            notes=("'over mean' barriers (peak minus the mean of the end values) are in the "
-                   "stored walks; the wide-network walks are LAND-WIDTH-SMOOTHS' data."),
+            notes=("'over mean' is the other barrier definition: the peak minus the mean of the "
+                   "two end values. The wide-network walks are LAND-WIDTH-SMOOTHS' data."),
         )
     )
 
@@ -551,8 +561,6 @@ def _common_function_note(groups, widths, rule: str, rows_index: np.ndarray) -> 
 @pytest.mark.xdist_group("sweep")  # reads the sweep's cached trials
 def test_land_same_minima(suite, conclude):
     """Failed runs end at the same learned function far more often than chance."""
-    from lifetf.landscape import aligned_distance
-
     n, cells, keys = sweep_cells(suite)
     base = suite.profile.sweep
     rows_index = relevant_rows(base.rule)
