@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lifetf import stats
-from lifetf.claims import Estimate, Verdict
+from lifetf.claims import Estimate, Verdict, bound_verdict
 from lifetf.landscape import CriticalPoint, critical_point, find_critical_points
 from lifetf.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
 from lifetf.plots import plot_bars, plot_curves, plot_scatter
@@ -22,10 +22,10 @@ PLATEAU_PLAUSIBLE = 0.8  # share of runs in which it does, where the claim holds
 
 
 def _plateau_trials_needed() -> int:
-    """The fewest eligible runs for which the sign test fails with chance < 1e-3."""
-    return next(n for n in range(10, 2001)
-                if stats.design_sign_test(n, PLATEAU_PLAUSIBLE, PLATEAU_ALPHA).false_failure
-                < 1e-3)
+    """The fewest eligible runs for which the sign test fails with chance <= 1e-3."""
+    return stats.smallest_trials(
+        range(10, 2001), lambda n: stats.design_sign_test(n, PLATEAU_PLAUSIBLE, PLATEAU_ALPHA)
+    ).trials
 
 
 @pytest.mark.claim("ESC-PLATEAU")
@@ -412,14 +412,7 @@ def test_esc_saddles(suite, conclude):
     saddles = int((curved.kind == "saddle").sum())
     share = count_rate("saddles among near-critical points", saddles, len(curved))
     design = stats.design_lower_bound(max(len(curved), 1), SADDLE_PLAUSIBLE, SADDLE_BOUND)
-    if len(curved) < needed:
-        verdict = "inconclusive"
-    elif share.low > SADDLE_BOUND:
-        verdict = "reproduced"
-    elif share.high < SADDLE_BOUND:
-        verdict = "refuted"
-    else:
-        verdict = "inconclusive"
+    verdict = "inconclusive" if len(curved) < needed else bound_verdict(share, SADDLE_BOUND)
     index_test = (stats.rank_correlation(curved["index"], curved.loss, "greater")
                   if len(curved) >= 3 else None)
     table = (

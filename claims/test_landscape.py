@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import binom, mannwhitneyu
 
 from lifetf import stats
-from lifetf.claims import Estimate, Verdict
+from lifetf.claims import Estimate, Verdict, bound_verdict
 from lifetf.evaluate import relevant_rows, truth_table_windows
 from lifetf.landscape import align_to, aligned_distance, barrier, walks
 from lifetf.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
@@ -34,12 +34,7 @@ def test_land_flat_stuck(suite, conclude):
     share = count_rate("runs with a stall", stalled, runs)
     failed, succeeded = frame[~frame.success], frame[frame.success]
     design = stats.design_lower_bound(runs, STALL_PLAUSIBLE, STALL_BOUND)
-    if share.low > STALL_BOUND:
-        verdict = "reproduced"
-    elif share.high < STALL_BOUND:
-        verdict = "refuted"
-    else:
-        verdict = "inconclusive"
+    verdict = bound_verdict(share, STALL_BOUND)
     in_failed = count_rate("failed runs with a stall", int(failed.stalled.sum()), len(failed))
     in_succeeded = count_rate("successful runs with a stall", int(succeeded.stalled.sum()),
                               len(succeeded))
@@ -117,13 +112,14 @@ INIT_PLAUSIBLE = (0.6, 0.95)  # success rate and same-init concordance where the
 PERMUTATIONS = 20000
 
 
-def _permutation_p(a: np.ndarray, b: np.ndarray, statistic, seed: int) -> float:
-    """One-sided p-value of statistic(a, b) (paired by index) against random re-pairings."""
+def _permutation_test(a: np.ndarray, b: np.ndarray, statistic, seed: int
+                      ) -> tuple[float, float]:
+    """statistic(a, b) (paired by index) against random re-pairings of b: the one-sided
+    p-value and the mean of the re-paired statistic (its value by chance)."""
     observed = statistic(a, b)
     rng = np.random.default_rng(seed)
-    hits = sum(statistic(a, b[rng.permutation(len(b))]) >= observed - 1e-12
-               for _ in range(PERMUTATIONS))
-    return (1 + hits) / (1 + PERMUTATIONS)
+    null = np.array([statistic(a, b[rng.permutation(len(b))]) for _ in range(PERMUTATIONS)])
+    return (1 + int((null >= observed - 1e-12).sum())) / (1 + PERMUTATIONS), float(null.mean())
 
 
 def _init_design(n: int) -> tuple[float, str]:
@@ -162,16 +158,12 @@ def test_land_init_decides(suite, conclude):
     def same_table(x, y):
         return float(np.mean((x == y).all(axis=1)))
 
-    outcome_p = _permutation_p(sa, sb, agree, seed=1)
-    table_p = _permutation_p(ta, tb, same_table, seed=2)
+    outcome_p, chance = _permutation_test(sa, sb, agree, seed=1)
+    table_p, chance_identical = _permutation_test(ta, tb, same_table, seed=2)
     concordant = int((sa == sb).sum())
     concordance = count_rate("outcome agreement, same initialisation", concordant, n)
     rng = np.random.default_rng(3)
-    shuffled = [agree(sa, sb[rng.permutation(n)]) for _ in range(2000)]
-    chance = float(np.mean(shuffled))
     identical = int((ta == tb).all(axis=1).sum())
-    chance_identical = float(np.mean([same_table(ta, tb[rng.permutation(n)])
-                                      for _ in range(2000)]))
     hamming_same = (ta != tb).sum(axis=1)
     layers = first.layers
     shift = np.roll(np.arange(n), 1)  # seed s's first run against seed s-1's second run
@@ -355,12 +347,7 @@ def test_land_barriers(suite, conclude):
                              int((minimal["aligned board_error barrier"] >= BARRIER_ERROR).sum()),
                              len(minimal))
     design = stats.design_lower_bound(len(minimal), BARRIER_PLAUSIBLE, BARRIER_BOUND)
-    if share.low > BARRIER_BOUND:
-        verdict = "reproduced"
-    elif share.high < BARRIER_BOUND:
-        verdict = "refuted"
-    else:
-        verdict = "inconclusive"
+    verdict = bound_verdict(share, BARRIER_BOUND)
     figures = _walk_figures(suite, curves)
     table = (
         frame.assign(loss_barrier=frame["raw loss barrier"] >= BARRIER_LOSS,

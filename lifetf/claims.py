@@ -89,6 +89,18 @@ class Verdict:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=_json_default)
 
 
+def bound_verdict(estimate: Estimate, bound: float) -> str:
+    """The verdict of a claim that a rate exceeds ``bound``: reproduced when the interval lies
+    above it, refuted when it lies below, inconclusive when it straddles it."""
+    if estimate.low is None or estimate.high is None:
+        raise ValueError(f"{estimate.name} has no interval to compare with {bound}")
+    if estimate.low > bound:
+        return "reproduced"
+    if estimate.high < bound:
+        return "refuted"
+    return "inconclusive"
+
+
 def _json_default(value):
     """numpy scalars and arrays in tables become plain JSON numbers and lists."""
     if hasattr(value, "tolist"):

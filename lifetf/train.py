@@ -142,7 +142,6 @@ class _Trainer:
         self._draw = tf.function(self._draw_chunk, jit_compile=False)
         self._draw_masks = tf.function(self.chunk_masks, jit_compile=False)
         self.train_boards = training_set(experiment) if experiment.train_set else None
-        self._orders: dict[tuple[int, int], np.ndarray] = {}
         self._run = tf.function(self._train_chunk, jit_compile=jit_compile)
 
     # -- data -------------------------------------------------------------------------------
@@ -185,14 +184,10 @@ class _Trainer:
         positions = (start + np.arange(exp.record_every))[:, None] * b + np.arange(b)[None]
         epochs, within = np.divmod(positions, n)
         index = np.empty((exp.record_every, self.k, b), np.int64)
-        first = int(epochs.min())
-        self._orders = {key: v for key, v in self._orders.items() if key[1] >= first}
         for k, seed in enumerate(self.seeds):
             for epoch in np.unique(epochs):
-                if (seed, epoch) not in self._orders:
-                    self._orders[(seed, epoch)] = epoch_order(exp, seed, int(epoch))
                 here = epochs == epoch
-                index[:, k][here] = self._orders[(seed, epoch)][within[here]]
+                index[:, k][here] = epoch_order(exp, seed, int(epoch))[within[here]]
         return self.train_boards[index].astype(np.float32)
 
     def chunk_masks(self, chunk):

@@ -167,3 +167,13 @@ def test_paper_profile_is_the_original_protocol_and_its_experiments_validate():
     assert paper.springer.replace(start="hand_built", sign_flips=8).rule == "conway"
     with pytest.raises(ValueError, match="unknown profile 'gpu'"):
         get_profile("gpu")
+
+
+def test_bound_verdict_reads_the_interval_against_the_bound():
+    from lifetf.claims import bound_verdict
+
+    assert bound_verdict(Estimate("share", 0.8, 0.6, 0.9), 0.5) == "reproduced"
+    assert bound_verdict(Estimate("share", 0.2, 0.1, 0.4), 0.5) == "refuted"
+    assert bound_verdict(Estimate("share", 0.5, 0.3, 0.7), 0.5) == "inconclusive"
+    with pytest.raises(ValueError, match="no interval"):
+        bound_verdict(Estimate("share", 0.5), 0.5)
