@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 _VERDICT_PROPERTY = "lifetf_claim"
-_DEFAULT_REPORT = Path(__file__).resolve().parent / "reports" / "REPORT.md"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,8 +23,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sizes of the claims' experiments: quick (CPU, default) or paper")
     group.addoption("--seed-base", type=int, default=0,
                     help="shift every trial seed by this much, to check a verdict on other seeds")
-    group.addoption("--report", type=Path, default=_DEFAULT_REPORT,
-                    help="where to write the markdown report (default reports/REPORT.md)")
+    group.addoption("--report", type=Path, default=None,
+                    help="where to write the markdown report (default reports/REPORT.md, or "
+                         "reports/REPORT-jax.md for the JAX backend)")
     group.addoption("--no-cache", action="store_true",
                     help="train every trial afresh, neither reading nor writing the trial cache")
     group.addoption("--cache-dir", type=Path, default=None,
@@ -38,6 +36,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="do not compare against the committed baseline")
     group.addoption("--progress", action="store_true",
                     help="show a progress bar while training (use with -s)")
+    group.addoption("--backend", default=None,
+                    help="Keras backend that trains the models: tensorflow (default, or "
+                         "$KERAS_BACKEND) or jax")
+    group.addoption("--allow-tf32", action="store_true",
+                    help="let a GPU use TF32 matrix products (recorded; off by default)")
 
 
 def _threads_for_worker(config: pytest.Config) -> int | None:
@@ -53,18 +56,22 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--seed-base must be a non-negative integer, got {config.getoption('--seed-base')}"
         )
-    report = config.getoption("--report")
+    from lifetf.backends import BackendError, limit_threads, select
+
+    try:
+        backend = select(config.getoption("--backend"), config.getoption("--allow-tf32"))
+    except BackendError as error:
+        raise pytest.UsageError(f"--backend: {error}") from None
+    from lifetf.suite import default_report
+
+    report = config.getoption("--report") or default_report(backend)
     if report.suffix.lower() != ".md" or (report.exists() and report.is_dir()):
         raise pytest.UsageError(f"--report must name a markdown file (*.md), got {report}")
+    config._lifetf_report = report.resolve()
     threads = _threads_for_worker(config)
     if threads is not None:
         # one worker per core slice, so that `-n 2` does not oversubscribe the two cores
-        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        limit_threads(threads)
     config._lifetf_fresh = set()  # claim IDs concluded in this session
     config._lifetf_started = time.perf_counter()
     config._lifetf_start_date = datetime.now(UTC)
@@ -73,6 +80,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def suite(pytestconfig: pytest.Config):
     """The run's shared state: profile sizes, seeds, trial store, result locations."""
+    from lifetf.backends import current
     from lifetf.baseline import load_baseline
     from lifetf.profiles import get_profile
     from lifetf.store import DEFAULT_CACHE, TrialStore
@@ -88,7 +96,8 @@ def suite(pytestconfig: pytest.Config):
         profile=profile,
         seed_base=pytestconfig.getoption("--seed-base"),
         store=store,
-        report_path=pytestconfig.getoption("--report").resolve(),
+        report_path=pytestconfig._lifetf_report,
+        backend=current().name,
         baseline=load_baseline(REPORTS / f"baseline-{profile.name}.json"),
         check_baseline=not (pytestconfig.getoption("--no-baseline")
                             or pytestconfig.getoption("--update-baseline")),
@@ -133,6 +142,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not getattr(config, "_lifetf_fresh", None):
         return
+    from lifetf.backends import BACKENDS, current
     from lifetf.baseline import update_baseline
     from lifetf.profiles import get_profile
     from lifetf.report import collect_provenance, write_report
@@ -141,8 +151,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     profile = get_profile(config.getoption("--profile"))
     seed_base = config.getoption("--seed-base")
-    report_path = config.getoption("--report").resolve()
-    verdicts = load_verdicts(results_dir_for(report_path, profile.name, seed_base))
+    report_path = config._lifetf_report
+    backend = current().name
+    by_backend = {name: load_verdicts(results_dir_for(report_path, profile.name, seed_base, name))
+                  for name in BACKENDS}
+    verdicts = by_backend[backend]
     fresh = set(config._lifetf_fresh)
     if config.getoption("--update-baseline"):
         update_baseline(REPORTS / f"baseline-{profile.name}.json",
@@ -151,7 +164,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         profile.name, seed_base, config._lifetf_start_date,
         time.perf_counter() - config._lifetf_started,
     )
-    write_report(verdicts, provenance, fresh, report_path)
+    write_report(verdicts, provenance, fresh, report_path, by_backend)
     config._lifetf_report_written = report_path
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from keras.ops import convert_to_numpy
 from scipy.stats import binom
 
 from lifetf import stats
@@ -47,13 +48,14 @@ def _capacity_row(arch: str, rule: str, steps: int, activation: str, large: int)
     """Hand-built weights on 1000 random 5x5 boards and on 20 large boards."""
     model = hand_built(arch, rule, steps, width=1, output="sigmoid", activation=activation)
     tests = eval_set(rule, steps)
-    outputs = model(tests.boards[..., None].astype("float32"), training=False).numpy()[..., 0]
+    outputs = convert_to_numpy(
+        model(tests.boards[..., None].astype("float32"), training=False))[..., 0]
     scores = board_scores(outputs[None], tests.targets)
     p = np.clip(outputs, 1e-7, 1 - 1e-7)
     y = tests.targets
     loss = float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
     boards = random_boards(20, large, 0.5, seed=steps)
-    big_out = model(boards[..., None].astype("float32"), training=False).numpy()[..., 0]
+    big_out = convert_to_numpy(model(boards[..., None].astype("float32"), training=False))[..., 0]
     big_right = bool(((big_out > 0.5) == evolve(boards, rule, steps)).all())
     return {
         "arch": arch,

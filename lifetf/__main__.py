@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -66,20 +63,23 @@ def _train(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from lifetf.backends import BACKENDS
     from lifetf.report import collect_provenance, write_report
     from lifetf.store import load_verdicts
-    from lifetf.suite import results_dir_for
+    from lifetf.suite import default_report, results_dir_for
 
-    report = args.report.resolve()
-    results = results_dir_for(report, args.profile, args.seed_base)
-    verdicts = load_verdicts(results)
+    report = (args.report or default_report(args.backend)).resolve()
+    by_backend = {name: load_verdicts(results_dir_for(report, args.profile, args.seed_base, name))
+                  for name in BACKENDS}
+    results = results_dir_for(report, args.profile, args.seed_base, args.backend)
+    verdicts = by_backend[args.backend]
     if not verdicts:
         print(f"lifetf report: no stored verdicts in {results}; run `pytest claims/` first",
               file=sys.stderr)
         return 1
     provenance = collect_provenance(args.profile, args.seed_base, datetime.now(UTC), 0.0)
     provenance["total_time"] = "rebuilt from stored results (no training)"
-    write_report(verdicts, provenance, set(), report)
+    write_report(verdicts, provenance, set(), report, by_backend)
     print(f"report rebuilt from {len(verdicts)} stored verdicts: {report}")
     return 0
 
@@ -87,10 +87,8 @@ def _report(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from lifetf import bench
 
-    if args.worker:
-        bench.worker(args.worker, args.seeds, args.batches)
-    else:
-        bench.run(args.seeds, args.fit_seeds, args.batches)
+    bench.run(args.members, args.window, args.fit_seeds, args.fit_batches,
+              tuple(args.workload or bench.WORKLOADS))
     return 0
 
 
@@ -102,6 +100,12 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _workloads() -> tuple[str, ...]:
+    from lifetf.bench import WORKLOADS
+
+    return tuple(WORKLOADS)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -130,26 +134,50 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-cache", action="store_true")
     t.add_argument("--cache-dir", type=Path, default=None)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_backend_options(t)
     t.set_defaults(func=_train)
 
     r = sub.add_parser("report", help="rebuild the report from stored verdicts, no training")
     r.add_argument("--profile", choices=("quick", "paper"), default="quick")
     r.add_argument("--seed-base", type=int, default=0)
-    r.add_argument("--report", type=Path, default=Path(__file__).resolve().parent.parent
-                   / "reports" / "REPORT.md")
+    r.add_argument("--report", type=Path, default=None,
+                   help="default reports/REPORT.md (reports/REPORT-jax.md for --backend jax)")
+    _add_backend_options(r)
     r.set_defaults(func=_report)
 
-    b = sub.add_parser("bench", help="time one fit per seed against the vectorised trainer")
-    b.add_argument("--seeds", type=_positive, default=64)
-    b.add_argument("--fit-seeds", type=_positive, default=3)
-    b.add_argument("--batches", type=_positive, default=5000)
-    b.add_argument("--worker", choices=("fit", "vectorised"), help=argparse.SUPPRESS)
+    b = sub.add_parser("bench", help="seconds per model at the quick and paper sizes, the "
+                       "arithmetic rate against the device's float32 peak, and one fit per seed")
+    b.add_argument("--members", type=_positive, default=64, help="members per graph (K)")
+    b.add_argument("--window", type=_positive, default=500,
+                   help="batches timed per workload after a warm-up chunk (default 500)")
+    b.add_argument("--fit-seeds", type=_positive, default=2)
+    b.add_argument("--fit-batches", type=_positive, default=1000,
+                   help="batches each one-by-one fit trains (scaled to the protocol)")
+    b.add_argument("--workload", action="append", choices=list(_workloads()),
+                   help="time only these workloads (repeatable; default all)")
+    _add_backend_options(b)
     b.set_defaults(func=_bench)
     return parser
 
 
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    from lifetf.backends import BACKENDS
+
+    parser.add_argument("--backend", choices=BACKENDS, default=None,
+                        help="Keras backend (default: $KERAS_BACKEND, else tensorflow)")
+    parser.add_argument("--allow-tf32", action="store_true",
+                        help="let a GPU use TF32 matrix products (recorded in every trial)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from lifetf.backends import BackendError, select
+
     args = make_parser().parse_args(argv)
+    try:
+        args.backend = select(args.backend, args.allow_tf32)
+    except BackendError as error:
+        print(f"lifetf: {error}", file=sys.stderr)
+        return 2
     return args.func(args)
 
 

@@ -1,29 +1,105 @@
-"""Benchmark: one Keras ``fit`` per seed against the vectorised trainer, on the reference run.
+"""Benchmark: seconds per model of the vectorised trainer at the quick and paper sizes, its
+arithmetic rate against the device's measured float32 peak, and one Keras ``fit`` per seed.
 
-Each way runs in its own subprocess so that its peak resident memory is its own. The
-one-by-one way is timed on a few seeds and scaled per model; both include building, compiling,
-data and training.
+Everything is timed in one run on the current backend, so ratios compare like with like:
+
+- the **peak** is a large float32 matrix product timed here (the device's reachable rate);
+- the **trainer** trains K members of each protocol; the steady state is timed over a window
+  of batches after a warm-up chunk (compilation excluded and reported apart) and scaled to the
+  protocol's batches; its rate is the network's training arithmetic (forward multiply-adds,
+  times 2 FLOP, times 3 for the forward and backward passes) per second;
+- **one fit per seed** (the way the original code trains) times Keras ``fit`` on a few seeds of
+  Firner's default protocol, scaled per model, for the speed-up ratio.
 """
 
 from __future__ import annotations
 
 import json
 import resource
-import subprocess
-import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from lifetf.experiment import Experiment
 
+FIRNER_DEFAULT = Experiment()  # 5000 batches of 32 10x10 boards, m = 1, ReLU, clamp
+QUICK_SWEEP = Experiment(board_size=8, batch_size=32, batches=3000, output="sigmoid",
+                         activation="leaky_relu", width=2)
+PAPER = dict(board_size=10, batch_size=128, batches=10000, output="sigmoid",
+             activation="leaky_relu")
+WORKLOADS = {
+    "firner default (5000 x 32, m=1)": FIRNER_DEFAULT,
+    "quick sweep (3000 x 32, 8x8, m=2)": QUICK_SWEEP,
+    "paper, m=1 (10000 x 128)": Experiment(width=1, **PAPER),
+    "paper tricks, m=5 (10000 x 128)": Experiment(width=5, init="normalize", **PAPER),
+}
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+def training_flops(experiment: Experiment) -> float:
+    """FLOP of training one model: 2 per multiply-add, 3 passes (forward, two backward)."""
+    per_cell = sum(s.kernel**2 * s.cin * s.cout for s in experiment.layers)
+    cells = experiment.batches * experiment.batch_size * experiment.board_size**2
+    return 6.0 * per_cell * cells
 
 
-def fit_one_by_one(experiment: Experiment, seeds: list[int]) -> float:
-    """Seconds per model when each seed gets its own Keras model and ``fit`` call."""
+def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
+    """FLOP/s of a float32 size x size matrix product on the current backend (best of runs)."""
+    from keras import ops
+
+    from lifetf.backends import current
+
+    product = current().compile(lambda a, b: ops.matmul(a, b))
+    rng = np.random.default_rng(0)
+    a = ops.convert_to_tensor(rng.standard_normal((size, size), np.float32))
+    b = ops.convert_to_tensor(rng.standard_normal((size, size), np.float32))
+    ops.convert_to_numpy(product(a, b))  # compile and warm up
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.perf_counter()
+        ops.convert_to_numpy(product(a, b)[:1, :1])
+        best = min(best, time.perf_counter() - began)
+    return 2.0 * size**3 / best
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One workload's figures."""
+
+    workload: str
+    members: int
+    seconds_per_model: float  # the full protocol, steady state
+    compile_seconds: float  # building and compiling the first chunk (once per graph)
+    gflops: float  # achieved training arithmetic rate
+
+    def row(self, peak: float) -> list:
+        return [self.workload, self.members, f"{self.seconds_per_model:.4g}",
+                f"{self.compile_seconds:.1f}", f"{self.gflops:.2f}",
+                f"{100 * self.gflops * 1e9 / peak:.1f}%"]
+
+
+def time_trainer(name: str, experiment: Experiment, members: int, window: int) -> Timing:
+    """Steady-state seconds per model of ``members`` members, over ``window`` timed batches."""
+    from lifetf.train import _Trainer
+
+    every = experiment.record_every
+    window = max(every, window // every * every)
+    began = time.perf_counter()
+    trainer = _Trainer(experiment, list(range(members)))
+    trainer.run(0, every)
+    compiled = time.perf_counter() - began
+    began = time.perf_counter()
+    for start in range(every, every + window, every):
+        trainer.run(start, every)
+    per_batch = (time.perf_counter() - began) / window
+    per_model = per_batch * experiment.batches / members
+    return Timing(name, members, per_model, compiled,
+                  training_flops(experiment) / per_model / 1e9)
+
+
+def fit_one_by_one(experiment: Experiment, seeds: list[int], batches: int) -> float:
+    """Seconds per model when each seed gets its own Keras model and ``fit`` call (scaled from
+    ``batches`` batches to the protocol's)."""
     import keras
 
     from lifetf.models import build
@@ -31,62 +107,53 @@ def fit_one_by_one(experiment: Experiment, seeds: list[int]) -> float:
 
     began = time.perf_counter()
     for seed in seeds:
-        n = experiment.batches * experiment.batch_size
+        n = batches * experiment.batch_size
         boards = random_boards(n, experiment.board_size, experiment.density, seed=seed)
         targets = evolve(boards, experiment.rule, experiment.steps)
         model = build(experiment.arch, experiment.steps, experiment.width, experiment.depth,
                       experiment.activation, experiment.output, experiment.init, seed)
-        model.compile(
-            optimizer=keras.optimizers.Adam(experiment.learning_rate, epsilon=1e-8),
-            loss="binary_crossentropy",
-        )
+        model.compile(optimizer=keras.optimizers.Adam(experiment.learning_rate, epsilon=1e-8),
+                      loss="binary_crossentropy")
         model.fit(boards[..., None].astype("float32"), targets[..., None].astype("float32"),
                   batch_size=experiment.batch_size, epochs=1, shuffle=False, verbose=0)
-    return (time.perf_counter() - began) / len(seeds)
+    per_model = (time.perf_counter() - began) / len(seeds)
+    return per_model * experiment.batches / batches
 
 
-def vectorised(experiment: Experiment, seeds: list[int]) -> float:
-    """Seconds per model when all seeds train together in one graph (evaluation included)."""
-    from lifetf.train import train
-
-    began = time.perf_counter()
-    train(experiment, seeds)
-    return (time.perf_counter() - began) / len(seeds)
-
-
-def worker(way: str, seeds: int, batches: int) -> None:
-    """Run one way in this process and print its figures as JSON on the last line."""
-    experiment = Experiment(batches=batches)
-    chosen = list(range(seeds))
-    per_model = fit_one_by_one(experiment, chosen) if way == "fit" else vectorised(
-        experiment, chosen)
-    print(json.dumps({"way": way, "seeds": seeds, "seconds_per_model": per_model,
-                      "peak_rss_mib": _peak_rss_mib()}))
-
-
-def run(seeds: int = 64, fit_seeds: int = 3, batches: int = 5000) -> dict:
-    """Both ways in subprocesses; prints and returns seconds per model, ratio and peak memory."""
-    results = {}
-    for way, n in (("fit", fit_seeds), ("vectorised", seeds)):
-        print(f"timing {way}: {n} models of {batches} batches ...", flush=True)
-        done = subprocess.run(
-            [sys.executable, "-m", "lifetf", "bench", "--worker", way, "--seeds", str(n),
-             "--batches", str(batches)],
-            check=False, capture_output=True, text=True,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"the {way} benchmark failed:\n{done.stderr[-3000:]}")
-        results[way] = json.loads(done.stdout.strip().splitlines()[-1])
-    ratio = results["fit"]["seconds_per_model"] / results["vectorised"]["seconds_per_model"]
+def run(members: int = 64, window: int = 500, fit_seeds: int = 2, fit_batches: int = 1000,
+        workloads: tuple[str, ...] = tuple(WORKLOADS)) -> dict:
+    """Time everything on the current backend; prints a table and returns the figures."""
     from tabulate import tabulate
 
-    rows = [
-        [way, r["seeds"], f"{r['seconds_per_model']:.3f}", f"{r['peak_rss_mib']:.0f}"]
-        for way, r in results.items()
-    ]
-    print(f"reference experiment: {Experiment(batches=batches).describe()}")
-    print(tabulate(rows, headers=["way", "models timed", "seconds per model", "peak RSS (MiB)"],
-                   tablefmt="github"))
-    print(f"speed-up of the vectorised trainer per model: {ratio:.1f}x")
-    results["ratio"] = float(np.round(ratio, 2))
-    return results
+    from lifetf.provenance import device_label, environment
+
+    unknown = sorted(set(workloads) - set(WORKLOADS))
+    if unknown:
+        raise ValueError(f"unknown workloads {unknown}: expected some of {list(WORKLOADS)}")
+    env = environment()
+    print(f"backend {env['backend']} on {device_label()}; timing a {2048}^2 float32 matmul",
+          flush=True)
+    peak = matmul_peak()
+    timings = []
+    for name in workloads:
+        print(f"timing {name}: {members} members, {window} batches ...", flush=True)
+        timings.append(time_trainer(name, WORKLOADS[name], members, window))
+    print(f"timing one Keras fit per seed: {fit_seeds} seeds of {fit_batches} batches ...",
+          flush=True)
+    fit = fit_one_by_one(FIRNER_DEFAULT, list(range(fit_seeds)), fit_batches)
+    reference = timings[0].seconds_per_model if workloads[0] == next(iter(WORKLOADS)) else None
+    print(tabulate([t.row(peak) for t in timings],
+                   headers=["workload", "K", "seconds per model", "compile (s)", "GFLOP/s",
+                            "of peak"], tablefmt="github"))
+    print(f"measured float32 peak (2048^2 matmul): {peak / 1e9:.1f} GFLOP/s")
+    print(f"one Keras fit per seed, firner default: {fit:.3f} s per model"
+          + (f"; the vectorised trainer is {fit / reference:.0f}x faster" if reference else ""))
+    result = {"environment": env, "device": device_label(), "peak_gflops": peak / 1e9,
+              "fit_seconds_per_model": fit,
+              "timings": [t.__dict__ for t in timings]}
+    if reference:
+        result["speedup_over_fit"] = fit / reference
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"peak resident memory: {result['peak_rss_mib']:.0f} MiB")
+    print(json.dumps(result))
+    return result

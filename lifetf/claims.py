@@ -67,6 +67,7 @@ class Verdict:
     profile: str = ""
     seed_base: int = 0
     recorded_at: str = ""  # ISO date-time of the run
+    backend: str = "tensorflow"  # the Keras backend that trained the models
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

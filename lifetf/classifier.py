@@ -23,17 +23,19 @@ from functools import lru_cache
 
 import numpy as np
 
+from lifetf import seeding
+from lifetf.backends import current
 from lifetf.keyed import cached_records
 
 # Bump when a change alters what the classifier trainer computes: part of every cache name.
-CLASSIFIER_VERSION = "1"
+# 2: epoch orders from the counter-based generator; one trainer for both Keras backends.
+CLASSIFIER_VERSION = "2"
 
 HEADS = ("softmax", "sigmoid")
 PROBES = ("real", "uniform", "gaussian", "blank")  # the held-out images and three noise kinds
 N_PIXELS = 64
 DIGITS_SAMPLES = 1797  # images in scikit-learn's bundled digits
 N_CLASSES = 10
-_INIT, _ORDER, _PROBE = 0xC1A5, 0x0DE5, 0x9E0B
 
 
 def _fail(field: str, value: object, expected: str) -> None:
@@ -129,7 +131,7 @@ def digits_split(test_fraction: float = 1 / 3, split_seed: int = 0) -> DigitsSpl
 def probe_inputs(config: ClassifierConfig) -> dict[str, np.ndarray]:
     """The inputs every trained member is probed on: kind -> (N, 64) float32 in [0, 1]."""
     split = digits_split(config.test_fraction, config.split_seed)
-    rng = np.random.default_rng(np.random.SeedSequence([config.probe_seed, _PROBE]))
+    rng = seeding.numpy_rng(config.probe_seed, seeding.CLASSIFIER_PROBE)
     n = config.noise_inputs
     mean, spread = float(split.x_train.mean()), float(split.x_train.std())
     levels = np.linspace(0.0, 1.0, config.blank_levels)
@@ -147,7 +149,7 @@ def probe_inputs(config: ClassifierConfig) -> dict[str, np.ndarray]:
 def initial_weights(hidden: int, seed: int) -> list[np.ndarray]:
     """Member ``seed``'s start [W1, b1, W2, b2]: Glorot-uniform kernels (Keras' default), zero
     biases; it does not depend on the head, so both heads start from the same weights."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, _INIT]))
+    rng = seeding.numpy_rng(seed, seeding.CLASSIFIER_INIT)
     weights = []
     for fan_in, fan_out in ((N_PIXELS, hidden), (hidden, N_CLASSES)):
         limit = math.sqrt(6.0 / (fan_in + fan_out))
@@ -159,9 +161,9 @@ def initial_weights(hidden: int, seed: int) -> list[np.ndarray]:
 def batch_order(config: ClassifierConfig, seed: int) -> np.ndarray:
     """Member ``seed``'s training-image indices, (epochs * steps_per_epoch, batch_size)."""
     n_train = config.train_size
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, _ORDER]))
     used = config.steps_per_epoch * config.batch_size
-    order = [rng.permutation(n_train)[:used] for _ in range(config.epochs)]
+    order = [seeding.permutation(seed, seeding.CLASSIFIER_ORDER, epoch, n_train)[:used]
+             for epoch in range(config.epochs)]
     if not order:
         return np.zeros((0, config.batch_size), np.int32)
     return np.concatenate(order).reshape(-1, config.batch_size).astype(np.int32)
@@ -187,6 +189,12 @@ def _member_losses(logits, labels, head: str):
     return ops.mean(ops.binary_crossentropy(targets, logits, from_logits=True), axis=(1, 2))
 
 
+def _numpy(tensor) -> np.ndarray:
+    from keras import ops
+
+    return np.asarray(ops.convert_to_numpy(tensor))
+
+
 def _probabilities(logits: np.ndarray, head: str) -> np.ndarray:
     if head == "softmax":
         shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -202,40 +210,34 @@ def fit(config: ClassifierConfig, seeds: Sequence[int]) -> tuple[list[np.ndarray
     member's mean training loss over its last epoch.
     """
     import keras
-    import tensorflow as tf
+    from keras import ops
 
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
     split = digits_split(config.test_fraction, config.split_seed)
     starts = [initial_weights(config.hidden, s) for s in seeds]
-    variables = [tf.Variable(np.stack([w[j] for w in starts])) for j in range(4)]
-    order = tf.constant(np.stack([batch_order(config, s) for s in seeds], axis=1))  # (T, K, B)
-    x_train = tf.constant(split.x_train)
-    y_train = tf.constant(split.y_train)
+    stacked = [np.stack([w[j] for w in starts]) for j in range(4)]
+    order = np.stack([batch_order(config, s) for s in seeds], axis=1)  # (T, K, B)
+    x_train, y_train = np.asarray(split.x_train), np.asarray(split.y_train)
+
+    def member_losses(params, step, offset, order):
+        index = order[step]
+        logits = _forward(ops.take(x_train, index, axis=0), params)
+        return _member_losses(logits, ops.take(y_train, index, axis=0), config.head)
+
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, epsilon=1e-8)
-    optimizer.build(variables)
+    loop = current().optimizer_loop(stacked, optimizer, member_losses)
     steps = int(order.shape[0])
-    last_epoch = max(1, config.steps_per_epoch)
-
-    def step(t, loss_sum):
-        index = order[t]
-        with tf.GradientTape() as tape:
-            logits = _forward(tf.gather(x_train, index), variables)
-            losses = _member_losses(logits, tf.gather(y_train, index), config.head)
-            total = tf.reduce_sum(losses)
-        optimizer.apply(tape.gradient(total, variables), variables)
-        late = tf.cast(t >= steps - last_epoch, tf.float32)
-        return t + 1, loss_sum + late * losses
-
-    @tf.function(jit_compile=True)
-    def run():
-        _, loss_sum = tf.while_loop(lambda t, _: t < steps, step,
-                                    (tf.constant(0), tf.zeros((len(seeds),), tf.float32)))
-        return loss_sum / float(min(steps, last_epoch) or 1)
-
-    losses = run().numpy() if steps else np.full(len(seeds), np.nan, np.float32)
-    return [v.numpy() for v in variables], losses
+    last_epoch = min(steps, max(1, config.steps_per_epoch))
+    if steps - last_epoch:
+        loop.run(0, steps - last_epoch, order)
+    if last_epoch:
+        loss_sum, _ = loop.run(steps - last_epoch, last_epoch, order)
+        losses = loss_sum / last_epoch
+    else:
+        losses = np.full(len(seeds), np.nan, np.float32)
+    return loop.weights(), losses
 
 
 def max_outputs(config: ClassifierConfig, weights: list[np.ndarray]) -> dict[str, np.ndarray]:
@@ -243,7 +245,7 @@ def max_outputs(config: ClassifierConfig, weights: list[np.ndarray]) -> dict[str
     k = weights[0].shape[0]
     result = {}
     for kind, x in probe_inputs(config).items():
-        logits = np.asarray(_forward(np.broadcast_to(x[None], (k, *x.shape)), weights))
+        logits = _numpy(_forward(np.broadcast_to(x[None], (k, *x.shape)), weights))
         result[kind] = _probabilities(logits.astype(np.float64), config.head).max(axis=-1)
     return result
 
@@ -252,8 +254,8 @@ def accuracy(config: ClassifierConfig, weights: list[np.ndarray]) -> np.ndarray:
     """Each member's accuracy on the held-out real images (K,)."""
     split = digits_split(config.test_fraction, config.split_seed)
     k = weights[0].shape[0]
-    logits = np.asarray(_forward(np.broadcast_to(split.x_test[None], (k, *split.x_test.shape)),
-                                 weights))
+    logits = _numpy(_forward(np.broadcast_to(split.x_test[None], (k, *split.x_test.shape)),
+                             weights))
     return (logits.argmax(axis=-1) == split.y_test[None]).mean(axis=1)
 
 

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from lifetf.models import LayerSpec, build_from_specs, keras_activation
+from lifetf.models import LayerSpec, build_from_specs, clamp, keras_activation
 
 UNROLL_LIMIT = 24  # per-member kernel entries up to which the linear map is unrolled (measured)
 
@@ -41,6 +41,12 @@ def member_linear(x, kernel, bias):
     y = ops.matmul(flat, kernel) + bias[:, None, :]
     y = ops.reshape(y, (members, shape[2], shape[3], shape[4], n_out))
     return ops.transpose(y, (0, 4, 1, 2, 3))
+
+
+def _numpy(variable) -> np.ndarray:
+    """A Keras variable's value as numpy, without copying through ``__array__``."""
+    value = variable.value
+    return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
 
 
 class MemberConv(keras.layers.Layer):
@@ -87,25 +93,33 @@ class MemberConv(keras.layers.Layer):
         return config
 
 
-class Ensemble:
-    """K members of one network description; call it on (K, B, H, W) boards."""
+class Ensemble(keras.layers.Layer):
+    """K members of one network description: (K, B, H, W) boards -> (K, B, H, W) logits.
 
-    def __init__(self, layers: tuple[LayerSpec, ...], output: str, members: int):
-        self.specs = layers
-        self.output = output
+    Its trainable variables are [kernel0, bias0, kernel1, ...], each with the member axis first;
+    :meth:`apply` computes the same function from given parameter tensors (a pure function, for
+    gradients and compiled loops on any backend).
+    """
+
+    def __init__(self, layers: tuple[LayerSpec, ...], output: str, members: int, **kwargs):
+        super().__init__(**kwargs)
+        self.specs = tuple(layers)
+        self.output_kind = output
         self.members = members
         self.convs = [
             MemberConv(members, s.kernel, s.cout, s.activation, name=f"member_conv{i}")
-            for i, s in enumerate(layers)
+            for i, s in enumerate(self.specs)
         ]
-        for conv, spec in zip(self.convs, layers, strict=True):
+        for conv, spec in zip(self.convs, self.specs, strict=True):
             conv.build((members, spec.cin, None, None, None))
+        self.built = True
 
     @property
-    def variables(self) -> list:
-        return [v for conv in self.convs for v in (conv.kernel, conv.bias)]
+    def dropout_layers(self) -> tuple[int, ...]:
+        """Indices of the layers followed by channel dropout."""
+        return tuple(i for i, s in enumerate(self.specs) if s.dropout > 0)
 
-    def logits(self, boards, dropout_masks: dict[int, object] | None = None):
+    def call(self, boards, dropout_masks=None):
         """Pre-output values (K, B, H, W); ``dropout_masks`` maps layer index -> (K, C, B, 1, 1)."""
         x = ops.expand_dims(ops.cast(boards, "float32"), 1)
         for i, conv in enumerate(self.convs):
@@ -114,33 +128,46 @@ class Ensemble:
                 x = x * dropout_masks[i]
         return x[:, 0]
 
+    def logits(self, boards, dropout_masks=None):
+        """Pre-output values (K, B, H, W) from the ensemble's own weights."""
+        return self.call(boards, dropout_masks)
+
+    def apply(self, params, boards, dropout_masks=None):
+        """Pre-output values from the parameter tensors ``params`` (a pure function of them)."""
+        return self.stateless_call(list(params), [], boards, dropout_masks)[0]
+
     def predict(self, boards):
         """Outputs in [0, 1] of shape (K, B, H, W)."""
         return self.activate(self.logits(boards))
 
     def activate(self, logits):
-        if self.output == "sigmoid":
+        if self.output_kind == "sigmoid":
             return ops.sigmoid(logits)
-        return ops.clip(logits, 0.0, 1.0)
+        return clamp(logits)
 
     def set_member_weights(self, per_member: list[list[np.ndarray]]) -> None:
         """Load K per-model weight lists [kernel0, bias0, ...] into the member axis."""
         if len(per_member) != self.members:
             raise ValueError(f"expected weights for {self.members} members, got {len(per_member)}")
-        for j, var in enumerate(self.variables):
-            var.assign(np.stack([w[j] for w in per_member]).astype(np.float32))
+        self.set_stacked_weights([np.stack([w[j] for w in per_member])
+                                  for j in range(len(self.trainable_variables))])
+
+    def set_stacked_weights(self, stacked: list[np.ndarray]) -> None:
+        """Load weights that already carry the member axis, [kernel0 (K, ...), bias0, ...]."""
+        for var, value in zip(self.trainable_variables, stacked, strict=True):
+            var.assign(np.asarray(value, np.float32))
 
     def member_weights(self, k: int) -> list[np.ndarray]:
         """Member ``k``'s weights as a plain Keras model's list [kernel0, bias0, ...]."""
-        return [np.asarray(var.numpy()[k]) for var in self.variables]
+        return [np.array(_numpy(var)[k]) for var in self.trainable_variables]
 
     def all_weights(self) -> list[list[np.ndarray]]:
         """Every member's weights, member by member."""
-        stacked = [var.numpy() for var in self.variables]
+        stacked = [_numpy(var) for var in self.trainable_variables]
         return [[np.array(w[k]) for w in stacked] for k in range(self.members)]
 
     def export_member(self, k: int, name: str = "member"):
         """Member ``k`` as an ordinary single Keras model computing the same function."""
-        model = build_from_specs(self.specs, self.output, name=name)
+        model = build_from_specs(self.specs, self.output_kind, name=name)
         model.set_weights(self.member_weights(k))
         return model

@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from lifetf.rules import evolve, local_configurations, next_centre, random_boards
+from lifetf.seeding import EVAL
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ def eval_set(
     rule: str, steps: int, n: int = 1000, size: int = 5, density: float = 0.5, seed: int = 0
 ) -> EvalSet:
     """The ``n`` seeded random test boards for ``rule`` and ``steps``, cached per process."""
-    boards = random_boards(n, size, density, seed=np.random.SeedSequence([seed, 0x7E57]))
+    boards = random_boards(n, size, density, seed=np.random.SeedSequence([seed, EVAL]))
     boards.setflags(write=False)
     targets = evolve(boards, rule, steps)
     targets.setflags(write=False)

@@ -7,7 +7,7 @@ and positively rescaled without changing the function; :func:`align` removes bot
 straight walk between two networks shows barriers of the landscape, not of the symmetry.
 :func:`walks` evaluates many interpolation points at once as members of an
 :class:`~lifetf.ensemble.Ensemble`; :func:`hessian` and :func:`find_critical_points` examine
-tiny networks exactly with TensorFlow autodiff.
+tiny networks exactly with float64 autodiff on the current Keras backend.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from lifetf.models import LEAKY_SLOPE, OUTPUTS, LayerSpec, keras_activation
+from lifetf.backends import current
+from lifetf.models import OUTPUTS, LayerSpec, clamp, keras_activation
+from lifetf.train import cell_losses
 
 Weights = list[np.ndarray]
 
@@ -294,34 +296,27 @@ def _member_floats_per_cell(layers: Sequence[LayerSpec]) -> int:
     return per_layer + 8  # boards, targets, losses and error masks
 
 
-def _cell_losses(output: str, targets, logits, activate):
-    """Per-cell BCE exactly as the trainer computes it (from logits for a sigmoid output)."""
+def _make_scorer(ensemble):
+    """A compiled (params, boards, targets) -> per-member sums of losses, wrong cells and boards."""
     from keras import ops
 
-    if output == "sigmoid":
-        return ops.binary_crossentropy(targets, logits, from_logits=True)
-    return ops.binary_crossentropy(targets, activate(logits))
-
-
-def _make_scorer(ensemble):
-    """A compiled (boards, targets) -> per-member sums of losses, wrong cells and wrong boards."""
-    import tensorflow as tf
-
-    def score(boards, targets):
-        shape = tf.concat([[ensemble.members], tf.shape(boards)], axis=0)
-        stacked = tf.broadcast_to(boards, shape)
-        full_targets = tf.broadcast_to(targets, shape)
-        logits = ensemble.logits(stacked)
-        losses = _cell_losses(ensemble.output, full_targets, logits, ensemble.activate)
-        wrong = tf.not_equal(ensemble.activate(logits) > 0.5, full_targets > 0.5)
-        # float64 sums: a float32 running sum over many cells drifts by ~1e-5
+    def score(params, boards, targets):
+        shape = (ensemble.members, *ops.shape(boards))
+        stacked = ops.broadcast_to(boards, shape)
+        full_targets = ops.broadcast_to(targets, shape)
+        logits = ensemble.apply(params, stacked)
+        losses = cell_losses(ensemble.output_kind, full_targets, logits, ensemble.activate)
+        wrong = ops.not_equal(ensemble.activate(logits) > 0.5, full_targets > 0.5)
+        # the sums are exact in float32 for wrong cells; the loss sums are summed per board
+        # first, so that a long running sum does not drift
+        per_board = ops.sum(losses, axis=(2, 3))
         return (
-            tf.reduce_sum(tf.cast(losses, tf.float64), axis=(1, 2, 3)),
-            tf.reduce_sum(tf.cast(wrong, tf.float64), axis=(1, 2, 3)),
-            tf.reduce_sum(tf.cast(tf.reduce_any(wrong, axis=(2, 3)), tf.float64), axis=1),
+            ops.sum(per_board, axis=1),
+            ops.sum(ops.cast(wrong, "float32"), axis=(1, 2, 3)),
+            ops.sum(ops.cast(ops.any(wrong, axis=(2, 3)), "float32"), axis=1),
         )
 
-    return tf.function(score, jit_compile=True)
+    return current().compile(score)
 
 
 def evaluate_members(
@@ -352,15 +347,20 @@ def evaluate_members(
     per_board = size * h * w * 4 * _member_floats_per_cell(layers)
     batch = int(max(1, min(n, WALK_MEMORY_BYTES // per_board)))
     batch = math.ceil(n / math.ceil(n / batch))  # equal batches: at most two compilations
+    from keras import ops
+
     ensemble = Ensemble(tuple(layers), output, size)
     scorer = _make_scorer(ensemble)
     sums = np.zeros((3, chunks * size))
     for c in range(chunks):
         chunk = list(members[c * size : (c + 1) * size])
-        ensemble.set_member_weights(chunk + [chunk[-1]] * (size - len(chunk)))
+        chunk += [chunk[-1]] * (size - len(chunk))
+        params = [np.stack([w[j] for w in chunk]).astype(np.float32)
+                  for j in range(len(chunk[0]))]
         for start in range(0, n, batch):
-            parts = scorer(boards[start : start + batch], targets[start : start + batch])
-            sums[:, c * size : (c + 1) * size] += np.stack([p.numpy() for p in parts])
+            parts = scorer(params, boards[start : start + batch], targets[start : start + batch])
+            sums[:, c * size : (c + 1) * size] += np.stack(
+                [ops.convert_to_numpy(p).astype(np.float64) for p in parts])
     sums = sums[:, : len(members)]
     return sums[0] / (n * h * w), sums[2] / n, sums[1] / (n * h * w)
 
@@ -480,80 +480,55 @@ def eigen_tolerance(eigenvalues: np.ndarray) -> float:
     return EIGEN_RTOL * largest + EIGEN_ATOL
 
 
-def _activation(name: str, x):
-    import tensorflow as tf
-
-    if name == "relu":
-        return tf.nn.relu(x)
-    if name == "leaky_relu":
-        return tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE)
-    return x
-
-
 def flat_loss(layers: Sequence[LayerSpec], output: str, theta, boards, targets):
     """Mean BCE of the network whose parameters (flatten order) are the 1-D tensor ``theta``.
 
-    A plain NHWC tf.nn.conv2d forward pass ("SAME" padding, no dropout) in theta's dtype, so
-    that autodiff sees one parameter vector.
+    A plain NHWC ``keras.ops.conv`` forward pass ("same" padding, no dropout) in theta's dtype,
+    so that autodiff sees one parameter vector.
     """
-    import tensorflow as tf
+    from keras import ops
 
-    x = tf.expand_dims(boards, -1)
+    x = ops.expand_dims(boards, -1)
     offset = 0
     for spec in layers:
         shape = (spec.kernel, spec.kernel, spec.cin, spec.cout)
         size = int(np.prod(shape))
-        kernel = tf.reshape(theta[offset : offset + size], shape)
+        kernel = ops.reshape(theta[offset : offset + size], shape)
         bias = theta[offset + size : offset + size + spec.cout]
         offset += size + spec.cout
-        x = _activation(spec.activation, tf.nn.conv2d(x, kernel, 1, "SAME") + bias)
+        x = keras_activation(spec.activation)(ops.conv(x, kernel, 1, "same") + bias)
     logits = x[..., 0]
-    cells = _cell_losses(output, targets, logits, lambda z: tf.clip_by_value(z, 0.0, 1.0))
-    return tf.reduce_mean(cells)
+    cells = cell_losses(output, targets, logits, clamp)
+    return ops.mean(cells)
 
 
 @lru_cache(maxsize=32)
 def _derivatives(layers: tuple[LayerSpec, ...], output: str, second: bool):
     """A compiled float64 (theta, boards, targets) -> (loss, gradient[, Hessian]) for a network."""
-    import tensorflow as tf
-
-    def first_order(theta, boards, targets):
-        with tf.GradientTape() as tape:
-            tape.watch(theta)
-            loss = flat_loss(layers, output, theta, boards, targets)
-        return loss, tape.gradient(loss, theta)
-
-    def second_order(theta, boards, targets):
-        with tf.GradientTape() as outer:
-            outer.watch(theta)
-            loss, grad = first_order(theta, boards, targets)
-        # pfor falls back to a while_loop for Conv2DBackpropFilter (with a warning each trace)
-        # and measured slower here, so the Jacobian is taken row by row
-        return loss, grad, outer.jacobian(grad, theta, experimental_use_pfor=False)
-
-    return tf.function(second_order if second else first_order, reduce_retracing=True)
+    return current().derivatives(partial(flat_loss, layers, output), hessian=second)
 
 
-def _tensors(layers, output, weights, boards, targets):
-    import tensorflow as tf
+def _float64_call(layers, output, weights, boards, targets, second: bool) -> list[np.ndarray]:
+    """Loss and derivatives at ``weights`` on the full batch, computed in float64."""
+    from keras import ops
 
     _check_output(output)
     check_weights(layers, weights)
     boards, targets = _check_boards(boards, targets)
-    return (
-        tf.constant(flatten(weights), tf.float64),
-        tf.constant(boards, tf.float64),
-        tf.constant(targets, tf.float64),
-    )
+    with current().float64():
+        theta = ops.convert_to_tensor(flatten(weights), "float64")
+        x = ops.convert_to_tensor(boards.astype(np.float64), "float64")
+        y = ops.convert_to_tensor(targets.astype(np.float64), "float64")
+        results = _derivatives(tuple(layers), output, second)(theta, x, y)
+        return [np.asarray(ops.convert_to_numpy(r), np.float64) for r in results]
 
 
 def loss_and_gradient(
     layers: Sequence[LayerSpec], output: str, weights: Sequence[np.ndarray], boards, targets
 ) -> tuple[float, np.ndarray]:
     """Full-batch mean BCE and its gradient (flatten order), in float64."""
-    theta, x, y = _tensors(layers, output, weights, boards, targets)
-    loss, grad = _derivatives(tuple(layers), output, False)(theta, x, y)
-    return float(loss.numpy()), grad.numpy()
+    loss, grad = _float64_call(layers, output, weights, boards, targets, second=False)
+    return float(loss), grad
 
 
 def hessian(
@@ -564,9 +539,8 @@ def hessian(
     if n_params > MAX_HESSIAN_PARAMS:
         raise ValueError(f"a dense Hessian of {n_params} parameters is too large "
                          f"(at most {MAX_HESSIAN_PARAMS})")
-    theta, x, y = _tensors(layers, output, weights, boards, targets)
-    loss, grad, hess = _derivatives(tuple(layers), output, True)(theta, x, y)
-    return float(loss.numpy()), grad.numpy(), hess.numpy()
+    loss, grad, hess = _float64_call(layers, output, weights, boards, targets, second=True)
+    return float(loss), grad, hess
 
 
 def critical_point(
@@ -582,26 +556,29 @@ def critical_point(
 # --- critical-point search ------------------------------------------------------------------
 
 
-def _shared_input_logits(ensemble, boards):
-    """Ensemble logits (K, N, H, W) for boards (N, H, W) that every member shares.
+def _shared_input_logits(ensemble, params, boards):
+    """Ensemble logits (K, N, H, W) from ``params`` for boards (N, H, W) every member shares.
 
     The first layer is one matrix product of the members' kernels with the boards' shared
     patches instead of per-member patches: the same function, and its second derivatives take
     a third of the time of the per-member unrolled form (its kernel gradient is a product too).
     """
-    import tensorflow as tf
+    import keras
+    from keras import ops
 
     from lifetf.ensemble import extract_patches
 
-    first, spec = ensemble.convs[0], ensemble.specs[0]
+    spec = ensemble.specs[0]
     shared = boards[None, None]  # (1, 1, N, H, W)
     if spec.kernel == 3:
         shared = extract_patches(shared)
-    kernel = tf.reshape(first.kernel, (ensemble.members, spec.kernel**2 * spec.cin, spec.cout))
-    z = tf.einsum("kpo,pbhw->kobhw", kernel, shared[0]) + first.bias[:, :, None, None, None]
+    kernel = ops.reshape(params[0], (ensemble.members, spec.kernel**2 * spec.cin, spec.cout))
+    z = ops.einsum("kpo,pbhw->kobhw", kernel, shared[0]) + params[1][:, :, None, None, None]
     x = keras_activation(spec.activation)(z)
-    for conv in ensemble.convs[1:]:
-        x = conv(x)
+    with keras.StatelessScope(state_mapping=list(zip(ensemble.trainable_variables, params,
+                                                     strict=True))):
+        for conv in ensemble.convs[1:]:
+            x = conv(x)
     return x[:, 0]
 
 
@@ -617,12 +594,12 @@ def find_critical_points(
     """Minimise the squared gradient norm of the full-batch loss from every start at once.
 
     Finds saddles as well as minima (Dauphin et al.; Pennington & Bahri). The starts are members
-    of one Ensemble whose summed loss (no dropout) gives per-member gradients; Adam steps on the
-    gradient of their summed squared norms run in one compiled loop. Returns the final weights
-    per start.
+    of one Ensemble whose summed loss (no dropout) gives per-member gradients; Adam steps on
+    each member's squared gradient norm run in one compiled loop. Returns the final weights per
+    start.
     """
     import keras
-    import tensorflow as tf
+    from keras import ops
 
     from lifetf.ensemble import Ensemble
 
@@ -637,29 +614,27 @@ def find_critical_points(
     x, y = _check_boards(boards, targets)
     k = len(starts)
     ensemble = Ensemble(tuple(layers), output, k)
-    ensemble.set_member_weights([list(w) for w in starts])
-    variables = ensemble.variables
+    full_targets = np.ascontiguousarray(np.broadcast_to(y, (k, *y.shape)))
+    backend = current()
+
+    def total_loss(params):
+        logits = _shared_input_logits(ensemble, params, x)
+        cells = cell_losses(output, full_targets, logits, ensemble.activate)
+        return ops.sum(ops.mean(cells, axis=(1, 2, 3)))
+
+    def squared_norms(params, step, offset):
+        grads = backend.gradient(total_loss)(list(params))
+        norms = None
+        for g in grads:
+            term = ops.sum(ops.reshape(ops.square(g), (k, -1)), axis=1)
+            norms = term if norms is None else norms + term
+        return norms
+
+    stacked = [np.stack([np.asarray(w[j], np.float32) for w in starts])
+               for j in range(len(starts[0]))]
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, epsilon=1e-8)
-    optimizer.build(variables)
-    shared = tf.constant(x)
-    full_targets = tf.constant(np.broadcast_to(y, (k, *y.shape)))
-
-    def update():
-        with tf.GradientTape() as outer:
-            with tf.GradientTape() as inner:
-                logits = _shared_input_logits(ensemble, shared)
-                cells = _cell_losses(output, full_targets, logits, ensemble.activate)
-                total = tf.reduce_sum(tf.reduce_mean(cells, axis=(1, 2, 3)))
-            grads = inner.gradient(total, variables)
-            squared = tf.add_n([tf.reduce_sum(g * g) for g in grads])
-        optimizer.apply(outer.gradient(squared, variables), variables)
-
-    def run(count):
-        def body(i):
-            update()
-            return (i + 1,)
-
-        tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
-
-    tf.function(run, jit_compile=True)(tf.constant(steps))
-    return ensemble.all_weights()
+    loop = backend.optimizer_loop(stacked, optimizer, squared_norms)
+    if steps:
+        loop.run(0, steps)
+    final = loop.weights()
+    return [[np.array(w[i]) for w in final] for i in range(k)]

@@ -146,8 +146,9 @@ def seeded_initial_weights(
     layers: tuple[LayerSpec, ...], init: str, seed: int
 ) -> list[np.ndarray]:
     """Initial weights of the member with ``seed``: the same whatever else trains beside it."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0x1A17]))
-    return initial_weights(layers, init, rng)
+    from lifetf.seeding import INIT, numpy_rng
+
+    return initial_weights(layers, init, numpy_rng(seed, INIT))
 
 
 def _step_filters(rule: str, centre: float, neighbour: float) -> np.ndarray:
@@ -216,15 +217,40 @@ def hand_built_weights(
     return weights
 
 
-def keras_activation(name: str):
-    """The Keras activation for a layer spec's activation name."""
-    import keras
+# The activations and the clamp are written with ``where`` so that their gradients at the kinks
+# are the same on every backend, and PyTorch's (the original code's): ReLU and LeakyReLU take
+# the slope of the negative side at exactly 0 (TensorFlow's leaky_relu does; JAX's takes 1),
+# and the clamp passes the gradient on the closed interval [0, 1] (JAX's clip splits it at ties).
 
+
+def relu(x):
+    """max(x, 0); gradient 0 at x = 0."""
+    from keras import ops
+
+    return ops.where(x > 0, x, ops.zeros_like(x))
+
+
+def leaky_relu(x):
+    """x for x > 0, LEAKY_SLOPE * x otherwise; gradient LEAKY_SLOPE at x = 0."""
+    from keras import ops
+
+    return ops.where(x > 0, x, LEAKY_SLOPE * x)
+
+
+def clamp(x):
+    """x clipped to [0, 1]; gradient 1 on the closed interval, 0 outside."""
+    from keras import ops
+
+    return ops.where(x < 0, ops.zeros_like(x), ops.where(x > 1, ops.ones_like(x), x))
+
+
+def keras_activation(name: str):
+    """The activation function for a layer spec's activation name."""
     if name == "leaky_relu":
-        return lambda x: keras.ops.leaky_relu(x, negative_slope=LEAKY_SLOPE)
+        return leaky_relu
     if name == "relu":
-        return keras.activations.relu
-    return keras.activations.linear
+        return relu
+    return lambda x: x
 
 
 def build_from_specs(layers: tuple[LayerSpec, ...], output: str, name: str = "life"):
@@ -246,7 +272,7 @@ def build_from_specs(layers: tuple[LayerSpec, ...], output: str, name: str = "li
     if output == "sigmoid":
         x = keras.layers.Activation("sigmoid", name="sigmoid")(x)
     else:
-        x = keras.layers.Lambda(lambda t: keras.ops.clip(t, 0.0, 1.0), name="clamp")(x)
+        x = keras.layers.Lambda(clamp, name="clamp")(x)
     return keras.Model(inputs, x, name=name)
 
 

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lifetf import seeding
+from lifetf.backends import current
 from lifetf.keyed import cached_records
 
 # Bump when a change alters what the two-input trainer computes: part of every cache name.
-NOISY_VERSION = "1"
+# 2: dropout masks from the counter-based generator; one trainer for both Keras backends.
+NOISY_VERSION = "2"
+CHUNK = 100  # updates per compiled call (and per draw of dropout masks)
 
 REGULARISERS = ("none", "dropout", "l1")
-_DATA, _INIT, _MASK = 0xDA7A, 0x1417, 0xD809
-CHUNK = 100  # updates per compiled call (and per draw of dropout masks)
 
 
 def _fail(field: str, value: object, expected: str) -> None:
@@ -74,13 +76,9 @@ class NoisyConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _rng(seed: int, purpose: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, purpose]))
-
-
 def noisy_data(config: NoisyConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Member ``seed``'s training set: inputs (samples, 2) [x1, x2] and labels (samples,)."""
-    rng = _rng(seed, _DATA)
+    rng = seeding.numpy_rng(seed, seeding.NOISY_DATA)
     x1 = rng.normal(size=config.samples)
     x2 = x1 + config.noise * rng.normal(size=config.samples)
     return np.stack([x1, x2], axis=1).astype(np.float32), (x1 > 0).astype(np.float32)
@@ -88,80 +86,57 @@ def noisy_data(config: NoisyConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def initial_weights(config: NoisyConfig, seed: int) -> np.ndarray:
     """Member ``seed``'s start [w1, w2, b]; the same for every regulariser."""
-    w = _rng(seed, _INIT).normal(0.0, config.init_scale, 2)
+    w = seeding.numpy_rng(seed, seeding.NOISY_INIT).normal(0.0, config.init_scale, 2)
     return np.array([w[0], w[1], 0.0], np.float32)
-
-
-def _mask_key(seed: int) -> int:
-    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, _MASK]).generate_state(1)
-    return int(state[0] & 0x7FFFFFFF)
 
 
 def fit(config: NoisyConfig, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Train one member per seed in one graph; returns weights (K, 3) [w1, w2, b] and losses.
 
     The loss returned is each member's final mean cross-entropy on its training set, without
-    dropout and without the penalty.
+    dropout and without the penalty. Dropout masks come from the counter-based generator keyed
+    by (seed, update).
     """
     import keras
-    import tensorflow as tf
+    from keras import ops
 
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
     data = [noisy_data(config, s) for s in seeds]
-    x = tf.constant(np.stack([d[0] for d in data]))  # (K, N, 2)
-    y = tf.constant(np.stack([d[1] for d in data]))  # (K, N)
+    x = np.stack([d[0] for d in data])  # (K, N, 2)
+    y = np.stack([d[1] for d in data])  # (K, N)
     start = np.stack([initial_weights(config, s) for s in seeds])
-    w = tf.Variable(start[:, :2])
-    b = tf.Variable(start[:, 2])
-    keys = tf.constant([_mask_key(s) for s in seeds], tf.int64)
+    keys = seeding.stream_keys(seeds, seeding.NOISY_MASK)
+    keep = 1.0 - config.dropout
+
+    def losses(params, inputs):
+        w, b = params
+        logits = ops.einsum("kni,ki->kn", inputs, w) + b[:, None]
+        return ops.mean(ops.binary_crossentropy(y, logits, from_logits=True), axis=1)
+
+    def prepare(start):
+        """The chunk's inverted-dropout masks (CHUNK, K, N, 2), keyed by (seed, update)."""
+        if config.regulariser != "dropout":
+            return ()
+        counters = ops.arange(CHUNK, dtype="int32") + start
+        return (seeding.bernoulli(keys, counters, x.shape[1:], keep) * (1.0 / keep),)
+
+    def member_losses(params, step, offset, *masks):
+        inputs = x * masks[0][offset] if masks else x
+        loss = losses(params, inputs)
+        if config.regulariser == "l1":
+            loss = loss + config.l1 * ops.sum(ops.abs(params[0]), axis=1)
+        return loss
+
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, epsilon=1e-8)
-    optimizer.build([w, b])
-    k, n = len(seeds), config.samples
-    dropout = config.regulariser == "dropout"
-
-    @tf.function
-    def draw(chunk):
-        """Inverted-dropout masks (CHUNK, K, N, 2) of one chunk, one stateless op per member.
-
-        Drawn outside XLA (per-member random ops are slow inside it, see lifetf.train); member
-        k's masks at step t depend only on (seed_k, t).
-        """
-        per_member = [tf.random.stateless_uniform((CHUNK, n, 2), seed=tf.stack([keys[i], chunk]),
-                                                  alg="philox") for i in range(k)]
-        keep = tf.cast(tf.stack(per_member, axis=1) >= config.dropout, tf.float32)
-        return keep / (1.0 - config.dropout)
-
-    def losses(inputs):
-        logits = tf.einsum("kni,ki->kn", inputs, w) + b[:, None]
-        return tf.reduce_mean(
-            tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits), axis=1)
-
-    @tf.function(jit_compile=True)
-    def run(masks, count):
-        """``count`` full-batch updates (masks used only with dropout)."""
-
-        def step(i):
-            inputs = x * masks[i] if dropout else x
-            with tf.GradientTape() as tape:
-                loss = losses(inputs)
-                if config.regulariser == "l1":
-                    loss = loss + config.l1 * tf.reduce_sum(tf.abs(w), axis=1)
-                total = tf.reduce_sum(loss)
-            optimizer.apply(tape.gradient(total, [w, b]), [w, b])
-            return (i + 1,)
-
-        tf.while_loop(lambda i: i < count, step, (tf.constant(0),))
-        return tf.constant(0)
-
-    no_masks = tf.zeros((1, 1, 1, 1))
-    for chunk in range(math.ceil(config.steps / CHUNK)):
-        count = min(CHUNK, config.steps - chunk * CHUNK)
-        masks = draw(tf.constant(chunk, tf.int64)) if dropout else no_masks
-        run(masks, tf.constant(count))
-    final = losses(x).numpy()
-    return np.concatenate([w.numpy(), b.numpy()[:, None]], axis=1), final
+    loop = current().optimizer_loop([start[:, :2], start[:, 2]], optimizer, member_losses,
+                                     prepare)
+    for first in range(0, config.steps, CHUNK):
+        loop.run(first, min(CHUNK, config.steps - first))
+    w, b = loop.weights()
+    final = np.asarray(ops.convert_to_numpy(losses([w, b], x)))
+    return np.concatenate([w, b[:, None]], axis=1), final
 
 
 def train_noisy(config: NoisyConfig, seeds: Sequence[int]) -> np.ndarray:

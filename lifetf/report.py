@@ -11,7 +11,6 @@ import numbers
 import os
 import platform
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -20,10 +19,10 @@ from pathlib import Path
 from tabulate import tabulate
 
 from lifetf.claims import CATALOGUE, VERDICTS, Claim, Verdict, get_claim
+from lifetf.provenance import commit, device_label
 
 __all__ = ["collect_provenance", "render_report", "write_report"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_ITEMS = 8  # list and array cells show at most this many items
 DASH = "—"
 
@@ -49,56 +48,6 @@ def _version(module: str) -> str:
         return "not installed"
 
 
-def _cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo, falling back to platform.processor()."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name") and ":" in line:
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _device() -> str:
-    """'GPU: <names>' when TensorFlow sees a GPU, else 'CPU: <model> (<n> cores)'."""
-    try:
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        names = [
-            tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
-            for gpu in gpus
-        ]
-    except Exception:  # no TensorFlow or no driver: report the CPU
-        names = []
-    if names:
-        return "GPU: " + ", ".join(names)
-    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
-
-
-def _git(*args: str) -> str:
-    """Run a read-only git command in the project root and return its stripped stdout."""
-    result = subprocess.run(
-        ["git", "--no-optional-locks", *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return result.stdout.strip()
-
-
-def _commit() -> str:
-    """Short commit hash of the project, '+dirty' with uncommitted changes, 'unknown' off git."""
-    try:
-        commit = _git("rev-parse", "--short", "HEAD")
-        return commit + ("+dirty" if _git("status", "--porcelain") else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def format_duration(seconds: float) -> str:
     """Human-readable duration: '12.3 s', '4 min 05 s' or '1 h 02 min 03 s'."""
     if seconds < 60:
@@ -113,20 +62,25 @@ def format_duration(seconds: float) -> str:
 def collect_provenance(
     profile: str, seed_base: int, started: datetime, total_seconds: float
 ) -> dict[str, str]:
-    """Where and with what this session ran: profile, seeds, library versions, device, commit.
-
-    TensorFlow and Keras are imported here (lazily) so that importing the report stays cheap.
+    """Where and with what this session ran: profile, seeds, backend, precision, library
+    versions, device, commit. The backend is imported here (lazily), so that importing the
+    report stays cheap.
     """
+    from lifetf.backends import current, precision
+
     return {
         "profile": profile,
         "seed_base": str(seed_base),
+        "backend": current().name,
+        "precision": precision(),
+        "device": device_label(),
         "python": platform.python_version(),
-        "tensorflow": _version("tensorflow"),
         "keras": _version("keras"),
+        "tensorflow": _version("tensorflow"),
+        "jax": _version("jax"),
         "numpy": _version("numpy"),
         "scipy": _version("scipy"),
-        "device": _device(),
-        "commit": _commit(),
+        "commit": commit(),
         "date": started.astimezone(UTC).isoformat(timespec="seconds"),
         "total_time": format_duration(total_seconds),
     }
@@ -254,6 +208,38 @@ def _summary_section(verdicts: list[Verdict], fresh_ids: set[str]) -> list[str]:
     return parts
 
 
+def _backends_section(by_backend: dict[str, list[Verdict]]) -> list[str]:
+    """Each claim's verdict and key estimate per Keras backend, where two or more have results."""
+    have = {name: {v.claim_id: v for v in verdicts} for name, verdicts in by_backend.items()
+            if verdicts}
+    if len(have) < 2:
+        return []
+    names = list(have)
+    ids = [claim.id for claim in CATALOGUE if any(claim.id in found for found in have.values())]
+    rows, differ = [], []
+    for claim_id in ids:
+        found = [have[name].get(claim_id) for name in names]
+        row = [f"[{claim_id}]({_anchor(claim_id)})"]
+        for v in found:
+            row += [f"**{v.verdict}**" if v else DASH,
+                    str(v.key_estimate) if v and v.key_estimate else DASH]
+        verdicts = {v.verdict for v in found if v}
+        row.append("yes" if len(verdicts) == 1 and all(found) else "**no**" if all(found)
+                   else DASH)
+        if all(found) and len(verdicts) > 1:
+            differ.append(claim_id)
+        rows.append(row)
+    headers = ["ID"] + [f"{label} ({name})" for name in names
+                        for label in ("verdict", "key estimate")] + ["same verdict"]
+    both = sum(all(have[name].get(i) for name in names) for i in ids)
+    note = (f"{both - len(differ)} of {both} claims run on every backend have the same verdict"
+            + (f"; differing: {', '.join(differ)}." if differ else "."))
+    return ["## Verdicts per Keras backend",
+            "The same boards, dropout masks and starting weights on each backend (one counter-"
+            "based generator); differences come from floating-point arithmetic only.",
+            _table(rows, headers), note]
+
+
 def _slowest_section(verdicts: list[Verdict], n: int = 5) -> list[str]:
     """The n slowest claims by seconds (ties in catalogue order)."""
     slowest = sorted(verdicts, key=lambda v: -v.seconds)[:n]
@@ -304,7 +290,8 @@ def _claim_section(verdict: Verdict, fresh_ids: set[str]) -> list[str]:
 
 
 def render_report(
-    verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], report_dir: Path
+    verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], report_dir: Path,
+    by_backend: dict[str, list[Verdict]] | None = None,
 ) -> str:
     """The whole markdown report; deterministic for given inputs (rows in catalogue order).
 
@@ -315,6 +302,7 @@ def render_report(
     provenance_rows = [[str(key), str(value)] for key, value in provenance.items()]
     parts = ["# lifetf report", INTRO, _table(provenance_rows, ["provenance", "value"])]
     parts += _summary_section(ordered, fresh_ids)
+    parts += _backends_section(by_backend or {})
     if ordered:
         parts += _slowest_section(ordered)
     for verdict in ordered:
@@ -323,12 +311,13 @@ def render_report(
 
 
 def write_report(
-    verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], path: Path
+    verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], path: Path,
+    by_backend: dict[str, list[Verdict]] | None = None,
 ) -> Path:
     """Render the report and write it atomically (temp file in the same directory, os.replace)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_report(verdicts, provenance, fresh_ids, path.parent)
+    text = render_report(verdicts, provenance, fresh_ids, path.parent, by_backend)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

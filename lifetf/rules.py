@@ -1,4 +1,4 @@
-"""Game of Life rules: one-step and n-step evolution in numpy and TensorFlow, and random boards.
+"""Game of Life rules: one-step and n-step evolution in numpy and keras.ops, and random boards.
 
 Two rules share the B3/S23 wording and differ in the neighbourhood: ``conway`` counts the 8
 surrounding cells, ``firner`` the 4 orthogonal ones (the rule of Firner's posts). Cells beyond the
@@ -118,50 +118,51 @@ def random_boards(
         raise ValueError(f"board size must be at least 1x1, got {size!r}")
     if not 0.0 <= float(density) <= 1.0:
         raise ValueError(f"density must lie in [0, 1], got {density!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    # PCG64 named explicitly: the same stream as default_rng(seed), whatever numpy's default
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.Generator(
+        np.random.PCG64(seed))
     return (rng.random((n, h, w)) < density).astype(np.uint8)
 
 
-# --- TensorFlow versions, for boards made inside a compiled training step ---------------------
+# --- keras.ops versions, for targets computed inside a compiled training step ---------------
 
 
-def tf_step(boards, rule: str | Rule, torus: bool = False):
-    """One generation on a float tensor of shape (..., H, W) holding 0/1, inside a TF graph."""
-    import tensorflow as tf
+def ops_step(boards, rule: str | Rule, torus: bool = False):
+    """One generation on a float tensor (..., H, W) holding 0/1, in ``keras.ops`` (any backend)."""
+    from keras import ops
 
     spec = get_rule(rule)
-    x = tf.convert_to_tensor(boards)
-    rank = x.shape.rank
-    if rank is None or rank < 2:
+    rank = len(boards.shape)
+    if rank < 2:
         raise ValueError(f"boards must have at least rank 2 (..., H, W), got rank {rank}")
+    h, w = boards.shape[-2], boards.shape[-1]
     if torus:
-        padded = tf.concat([x[..., -1:, :], x, x[..., :1, :]], axis=-2)
-        padded = tf.concat([padded[..., -1:], padded, padded[..., :1]], axis=-1)
+        padded = ops.concatenate([boards[..., -1:, :], boards, boards[..., :1, :]], axis=-2)
+        padded = ops.concatenate([padded[..., -1:], padded, padded[..., :1]], axis=-1)
     else:
-        paddings = [[0, 0]] * (rank - 2) + [[1, 1], [1, 1]]
-        padded = tf.pad(x, paddings)
-    h, w = tf.shape(x)[-2], tf.shape(x)[-1]
-    counts = tf.zeros_like(x)
+        padded = ops.pad(boards, [[0, 0]] * (rank - 2) + [[1, 1], [1, 1]])
+    counts = None
     for dy, dx in spec.offsets:
-        counts += padded[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
-    born = tf.zeros_like(x, dtype=tf.bool)
-    for c in sorted(spec.birth):
-        born = tf.logical_or(born, tf.equal(counts, float(c)))
-    kept = tf.zeros_like(x, dtype=tf.bool)
-    for c in sorted(spec.survive):
-        kept = tf.logical_or(kept, tf.equal(counts, float(c)))
-    alive = x > 0.5
-    nxt = tf.logical_or(tf.logical_and(born, tf.logical_not(alive)), tf.logical_and(kept, alive))
-    return tf.cast(nxt, x.dtype)
+        shifted = padded[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        counts = shifted if counts is None else counts + shifted
+    alive = boards > 0.5
+    nxt = None
+    for c in sorted(spec.birth | spec.survive):
+        hit = ops.equal(counts, float(c))
+        if c not in spec.birth:
+            hit = ops.logical_and(hit, alive)
+        elif c not in spec.survive:
+            hit = ops.logical_and(hit, ops.logical_not(alive))
+        nxt = hit if nxt is None else ops.logical_or(nxt, hit)
+    return ops.cast(nxt, boards.dtype)
 
 
-def tf_evolve(boards, rule: str | Rule, steps: int, torus: bool = False):
-    """``steps`` generations on a float 0/1 tensor (..., H, W), for data made inside the graph."""
+def ops_evolve(boards, rule: str | Rule, steps: int, torus: bool = False):
+    """``steps`` generations on a float 0/1 tensor (..., H, W), in ``keras.ops``."""
     spec = get_rule(rule)
-    n_steps = _check_steps(steps)
     x = boards
-    for _ in range(n_steps):
-        x = tf_step(x, spec, torus)
+    for _ in range(_check_steps(steps)):
+        x = ops_step(x, spec, torus)
     return x
 
 

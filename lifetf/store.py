@@ -53,14 +53,25 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def compute_key() -> str:
+    """What besides the experiment and seed decides a trial: trainer version, backend and
+    precision mode ('3|tensorflow|float32')."""
+    from lifetf.backends import current, precision
+
+    return f"{TRAINER_VERSION}|{current().name}|{precision()}"
+
+
 def trial_key(experiment: Experiment, seed: int) -> str:
-    """Hash of (experiment, seed, trainer version): the identity of one cached trial."""
-    text = f"{experiment.key}|{int(seed)}|{TRAINER_VERSION}"
+    """Hash of (experiment, seed, trainer version, backend, precision): one trial's identity."""
+    text = f"{experiment.key}|{int(seed)}|{compute_key()}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _row_to_arrays(row: dict, key: str) -> dict[str, np.ndarray]:
-    arrays = {"trial_key": np.array(key), "seed": np.array(int(row["seed"]))}
+    from lifetf.provenance import environment
+
+    arrays = {"trial_key": np.array(key), "seed": np.array(int(row["seed"])),
+              "provenance": np.array(json.dumps(environment(), sort_keys=True))}
     for name in _SCALARS:
         arrays[name] = np.array(row[name])
     table = row["truth_table"]
@@ -127,6 +138,14 @@ class TrialStore:
             path.unlink(missing_ok=True)
             return None
 
+    def provenance(self, experiment: Experiment, seed: int) -> dict | None:
+        """What a cached trial was computed with (backend, versions, device, commit), or None."""
+        path = self.path(experiment, seed)
+        if not self.enabled or not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data["provenance"]))
+
     def save(self, experiment: Experiment, row: dict) -> None:
         if not self.enabled:
             return
@@ -159,8 +178,10 @@ class TrialStore:
 
 
     def derived(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """A deterministic array computed once and kept under ``name`` (e.g. exact baselines)."""
-        path = self.root / "derived" / f"{name}-v{TRAINER_VERSION}.npy"
+        """A deterministic array computed once and kept under ``name`` (e.g. exact baselines),
+        per trainer version, backend and precision."""
+        tag = compute_key().replace("|", "-")
+        path = self.root / "derived" / f"{name}-v{tag}.npy"
         if self.enabled and path.exists():
             try:
                 return np.load(path, allow_pickle=False)

@@ -16,10 +16,22 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORTS = PROJECT_ROOT / "reports"
 
 
-def results_dir_for(report_path: Path, profile: str, seed_base: int) -> Path:
-    """Where a run's verdict files live: beside the report, one folder per profile and seed base."""
-    name = profile if seed_base == 0 else f"{profile}-seedbase{seed_base}"
-    return report_path.parent / "results" / name
+def default_report(backend: str) -> Path:
+    """reports/REPORT.md for TensorFlow (the default backend), reports/REPORT-<backend>.md else."""
+    return REPORTS / ("REPORT.md" if backend == "tensorflow" else f"REPORT-{backend}.md")
+
+
+def results_name(profile: str, seed_base: int = 0, backend: str = "tensorflow") -> str:
+    """'quick', 'quick-jax', 'quick-seedbase1000', ...: one name per profile, backend and seeds."""
+    name = profile if backend == "tensorflow" else f"{profile}-{backend}"
+    return name if seed_base == 0 else f"{name}-seedbase{seed_base}"
+
+
+def results_dir_for(report_path: Path, profile: str, seed_base: int,
+                    backend: str = "tensorflow") -> Path:
+    """Where a run's verdict files live: beside the report, one folder per profile, backend and
+    seed base."""
+    return report_path.parent / "results" / results_name(profile, seed_base, backend)
 
 
 @dataclass
@@ -30,13 +42,14 @@ class Suite:
     seed_base: int
     store: TrialStore
     report_path: Path
+    backend: str = "tensorflow"
     baseline: dict[str, dict] = field(default_factory=dict)
     check_baseline: bool = True
     establishing: bool = False  # --update-baseline: this run records the expected verdicts
 
     @property
     def results_dir(self) -> Path:
-        return results_dir_for(self.report_path, self.profile.name, self.seed_base)
+        return results_dir_for(self.report_path, self.profile.name, self.seed_base, self.backend)
 
     @property
     def figures_dir(self) -> Path:
@@ -48,13 +61,14 @@ class Suite:
 
     def figure(self, name: str) -> tuple[Path, str]:
         """(absolute path, path relative to the report) for a figure of this profile."""
-        file = f"{self.profile.name}-{name}.png"
+        file = f"{results_name(self.profile.name, self.seed_base, self.backend)}-{name}.png"
         return self.figures_dir / file, f"figures/{file}"
 
     def conclude(self, verdict: Verdict, started: float) -> list[str]:
         """Stamp and store the verdict; return the problems (expected verdict, baseline gate)."""
         verdict.profile = self.profile.name
         verdict.seed_base = self.seed_base
+        verdict.backend = self.backend
         verdict.seconds = round(time.perf_counter() - started, 2)
         verdict.recorded_at = datetime.now(UTC).isoformat(timespec="seconds")
         save_verdict(verdict, self.results_dir)

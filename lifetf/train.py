@@ -1,9 +1,11 @@
-"""Training many independent networks at once: one compiled step for all members.
+"""Training many independent networks at once: one compiled chunk of updates for all members.
 
-Each member k has its own seed s_k: its initial weights come from s_k alone, and at batch t it
-draws its boards from a stateless random stream keyed by (s_k, t). The loss is the sum of the
-members' mean losses and Adam is element-wise, so member k follows the path it would follow if
-trained alone, whatever K is and whichever members train beside it.
+Each member k has its own seed s_k: its initial weights come from s_k alone (numpy, PCG64),
+and at batch t it draws its boards and dropout masks from the counter-based generator of
+:mod:`lifetf.seeding` keyed by (s_k, purpose, data stream) with counter t, inside the compiled
+step. The loss is the sum of the members' mean losses and Adam is element-wise, so member k
+follows the path it would follow if trained alone, whatever K is, whichever members train
+beside it and whichever Keras backend (TensorFlow or JAX) runs it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lifetf import seeding
+from lifetf.backends import current
 from lifetf.ensemble import Ensemble
 from lifetf.evaluate import board_scores, eval_set, truth_table_errors, truth_table_windows
 from lifetf.experiment import Experiment
 from lifetf.models import hand_built_weights, n_blocks, seeded_initial_weights
+from lifetf.rules import ops_evolve
 
 # Bump when a change alters what training computes: it is part of every cache key.
-TRAINER_VERSION = "2"
+# 3: boards, dropout masks, orders and sign flips from the counter-based Threefry generator.
+TRAINER_VERSION = "3"
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
 DEFAULT_MEMORY_BUDGET = 2 * 2**30
@@ -43,35 +49,32 @@ ROW_COLUMNS = (
 )
 
 
-def _stream_key(seed: int, purpose: int, data_stream: int = 0) -> int:
-    """A 31-bit key for one member's random stream, derived with SeedSequence (not ``hash``)."""
-    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, purpose, data_stream]).generate_state(1)
-    return int(state[0] & 0x7FFFFFFF)
-
-
-_DATA, _DROPOUT, _FLIPS, _SHUFFLE, _SET = 0xDA7A, 0xD809, 0xF11B, 0x5F1E, 0x5E7
-
-
 def training_set(experiment: Experiment) -> np.ndarray:
     """The fixed finite training set (N, H, W) of an experiment with ``train_set`` = N > 0.
 
     It depends on ``train_set_seed`` alone, so every seed (and every batch size) sees the same set.
     """
-    from lifetf.rules import random_boards
-
     if not experiment.train_set:
         raise ValueError("Experiment.train_set = 0 draws fresh boards; it has no fixed set")
-    return random_boards(
-        experiment.train_set, experiment.board_size, experiment.density,
-        seed=np.random.SeedSequence([experiment.train_set_seed, _SET]),
-    )
+    size = experiment.board_size
+    keys = seeding.stream_keys([experiment.train_set_seed], seeding.TRAIN_SET)
+    boards = seeding.bernoulli(keys, np.zeros(1), (experiment.train_set, size, size),
+                               experiment.density, xp=np)[0, 0]
+    return boards.astype(np.uint8)
+
+
+def loss_boards(experiment: Experiment) -> np.ndarray:
+    """The LOSS_BOARDS fixed boards (float32) of the training distribution, shared by members."""
+    size = experiment.board_size
+    keys = seeding.stream_keys([experiment.eval_seed], seeding.LOSS_BOARDS)
+    return seeding.bernoulli(keys, np.zeros(1), (LOSS_BOARDS, size, size), experiment.density,
+                             xp=np)[0, 0]
 
 
 def epoch_order(experiment: Experiment, seed: int, epoch: int) -> np.ndarray:
     """Member ``seed``'s order of the fixed training set in ``epoch`` (its own stream)."""
-    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, _SHUFFLE, experiment.data_stream,
-                                    int(epoch)])
-    return np.random.default_rng(state).permutation(experiment.train_set)
+    return seeding.permutation(seed, seeding.SHUFFLE, epoch, experiment.train_set,
+                               experiment.data_stream)
 
 
 def starting_weights(experiment: Experiment, seed: int) -> list[np.ndarray]:
@@ -83,14 +86,13 @@ def starting_weights(experiment: Experiment, seed: int) -> list[np.ndarray]:
     )
     if experiment.sign_flips:
         # flip among the nonzero parameters: the sign of a zero weight means nothing
-        rng = np.random.default_rng(_stream_key(seed, _FLIPS))
         sizes = [w.size for w in weights]
         flat = np.concatenate([w.ravel() for w in weights])
         nonzero = np.flatnonzero(flat)
         if experiment.sign_flips > len(nonzero):
             raise ValueError(f"Experiment.sign_flips = {experiment.sign_flips} exceeds the "
                              f"{len(nonzero)} nonzero hand-built weights")
-        chosen = rng.choice(nonzero, size=experiment.sign_flips, replace=False)
+        chosen = seeding.choose(seed, seeding.FLIPS, nonzero, experiment.sign_flips)
         flat[chosen] = -flat[chosen]
         weights = [part.reshape(w.shape) for part, w in zip(
             np.split(flat, np.cumsum(sizes)[:-1]), weights, strict=True)]
@@ -109,7 +111,8 @@ def members_per_graph(experiment: Experiment, budget: int = DEFAULT_MEMORY_BUDGE
     return int(max(1, min(64, budget // max(1, member_bytes(experiment)))))
 
 
-def _make_optimizer(experiment: Experiment):
+def make_optimizer(experiment: Experiment):
+    """The experiment's Keras optimiser (Adam with PyTorch's epsilon, or plain SGD)."""
     import keras
 
     if experiment.optimizer == "adam":
@@ -118,63 +121,86 @@ def _make_optimizer(experiment: Experiment):
     return keras.optimizers.SGD(learning_rate=experiment.learning_rate)
 
 
+def cell_losses(output: str, targets, logits, activate):
+    """Per-cell binary cross-entropy as the trainer computes it (from logits for a sigmoid)."""
+    from keras import ops
+
+    if output == "sigmoid":
+        return ops.binary_crossentropy(targets, logits, from_logits=True)
+    return ops.binary_crossentropy(targets, activate(logits))
+
+
 class _Trainer:
-    """The compiled training step for one ensemble of members of one experiment."""
+    """One ensemble of members of one experiment, trained on the current Keras backend."""
 
-    def __init__(self, experiment: Experiment, seeds: Sequence[int], jit_compile: bool = True):
-        import tensorflow as tf
-
-        self.tf = tf
+    def __init__(self, experiment: Experiment, seeds: Sequence[int]):
         self.experiment = experiment
         self.seeds = [int(s) for s in seeds]
         self.k = len(self.seeds)
         self.ensemble = Ensemble(experiment.layers, experiment.output, self.k)
-        self.ensemble.set_member_weights([starting_weights(experiment, s) for s in self.seeds])
-        self.optimizer = _make_optimizer(experiment)
-        self.optimizer.build(self.ensemble.variables)
-        self.data_keys = tf.constant(
-            [_stream_key(s, _DATA, experiment.data_stream) for s in self.seeds], tf.int64
-        )
-        self.dropout_keys = tf.constant(
-            [_stream_key(s, _DROPOUT, experiment.data_stream) for s in self.seeds], tf.int64
-        )
-        self.dropout_layers = [i for i, s in enumerate(experiment.layers) if s.dropout > 0]
-        self._draw = tf.function(self._draw_chunk, jit_compile=False)
-        self._draw_masks = tf.function(self.chunk_masks, jit_compile=False)
-        self.train_boards = training_set(experiment) if experiment.train_set else None
-        self._run = tf.function(self._train_chunk, jit_compile=jit_compile)
+        starts = [starting_weights(experiment, s) for s in self.seeds]
+        stacked = [np.stack([w[j] for w in starts]).astype(np.float32)
+                   for j in range(len(starts[0]))]
+        self.data_keys = seeding.stream_keys(self.seeds, seeding.DATA, experiment.data_stream)
+        self.dropout_keys = {
+            i: seeding.stream_keys(self.seeds, seeding.DROPOUT, experiment.data_stream, i)
+            for i in self.ensemble.dropout_layers
+        }
+        self.train_boards = (training_set(experiment).astype(np.float32)
+                             if experiment.train_set else None)
+        self.loop = current().optimizer_loop(stacked, make_optimizer(experiment),
+                                             self._member_losses, self._prepare)
 
-    # -- data -------------------------------------------------------------------------------
+    # -- data and loss ----------------------------------------------------------------------
 
-    def boards(self, step, keys, n: int, size: int, density: float):
-        """Each member's (n, size, size) boards from its stream at ``step`` (the fixed-loss set)."""
-        tf = self.tf
-        per_member = [
-            tf.random.stateless_uniform(
-                (n, size, size), seed=tf.stack([keys[k], step]), alg="philox"
-            )
-            for k in range(self.k)
-        ]
-        return tf.cast(tf.stack(per_member) < density, tf.float32)
+    def losses(self, params, boards, targets, masks=None):
+        """Each member's mean binary cross-entropy (K,), plus its L1 penalty if any."""
+        from keras import ops
 
-    def chunk_boards(self, chunk):
-        """Boards of one chunk of ``record_every`` batches, (steps, K, B, H, W).
+        logits = self.ensemble.apply(params, boards, masks)
+        cells = cell_losses(self.experiment.output, targets, logits, self.ensemble.activate)
+        losses = ops.mean(cells, axis=(1, 2, 3))
+        if self.experiment.l1:
+            penalty = None
+            for kernel in params[0::2]:
+                term = ops.sum(ops.abs(kernel), axis=(1, 2, 3, 4))
+                penalty = term if penalty is None else penalty + term
+            losses = losses + self.experiment.l1 * penalty
+        return losses
 
-        Member k's boards for batch t come from its own stream keyed by (seed_k, t // chunk),
-        one random op per member and chunk, so they depend on neither K nor the total batches.
+    def _prepare(self, start, *inputs) -> tuple:
+        """Boards, targets and dropout masks of one chunk (record_every updates from ``start``).
+
+        Boards (S, K, B, H, W) are drawn per member from its stream with the global batch
+        numbers as counters (or gathered from the fixed set); masks are (S, K, C, B, 1, 1),
+        scaled by 1/(1-p).
         """
-        tf = self.tf
-        exp = self.experiment
-        shape = (exp.record_every, exp.batch_size, exp.board_size, exp.board_size)
-        per_member = [
-            tf.random.stateless_uniform(shape, seed=tf.stack([self.data_keys[k], chunk]),
-                                        alg="philox")
-            for k in range(self.k)
-        ]
-        return tf.cast(tf.stack(per_member, axis=1) < exp.density, tf.float32)
+        from keras import ops
 
-    def set_chunk_boards(self, start: int) -> np.ndarray:
-        """Batches start..start+record_every-1 from the fixed set, (steps, K, B, H, W).
+        exp = self.experiment
+        counters = ops.arange(exp.record_every, dtype="int32") + start
+        if self.train_boards is None:
+            shape = (exp.batch_size, exp.board_size, exp.board_size)
+            boards = seeding.bernoulli(self.data_keys, counters, shape, exp.density)
+        else:
+            set_boards, index = inputs
+            boards = ops.take(set_boards, index, axis=0)
+        targets = ops_evolve(boards, exp.rule, exp.steps, exp.torus)
+        masks = []
+        for i, keys in self.dropout_keys.items():
+            spec = exp.layers[i]
+            keep = seeding.bernoulli(keys, counters, (spec.cout, exp.batch_size, 1, 1),
+                                     1.0 - spec.dropout)
+            masks.append(keep * (1.0 / (1.0 - spec.dropout)))
+        return (boards, targets, *masks)
+
+    def _member_losses(self, params, step, offset, boards, targets, *masks):
+        """The loss of one update, on its slice of the chunk's boards and masks."""
+        chosen = {i: m[offset] for i, m in zip(self.dropout_keys, masks, strict=True)}
+        return self.losses(params, boards[offset], targets[offset], chosen)
+
+    def set_chunk_index(self, start: int) -> np.ndarray:
+        """Fixed-set positions of batches start..start+record_every-1, (steps, K, B) int32.
 
         Batch t holds positions t*B .. t*B+B-1 of the member's endless sequence of epochs, each
         epoch one pass over the set in the member's own order for that epoch.
@@ -183,116 +209,43 @@ class _Trainer:
         n, b = exp.train_set, exp.batch_size
         positions = (start + np.arange(exp.record_every))[:, None] * b + np.arange(b)[None]
         epochs, within = np.divmod(positions, n)
-        index = np.empty((exp.record_every, self.k, b), np.int64)
+        index = np.empty((exp.record_every, self.k, b), np.int32)
         for k, seed in enumerate(self.seeds):
             for epoch in np.unique(epochs):
                 here = epochs == epoch
                 index[:, k][here] = epoch_order(exp, seed, int(epoch))[within[here]]
-        return self.train_boards[index].astype(np.float32)
+        return index
 
-    def chunk_masks(self, chunk):
-        """Channel-dropout masks of one chunk, layer -> (steps, K, C, B, 1, 1), scaled 1/(1-p)."""
-        tf = self.tf
-        exp = self.experiment
-        masks = {}
-        for i in self.dropout_layers:
-            spec = exp.layers[i]
-            shape = (exp.record_every, spec.cout, exp.batch_size, 1, 1)
-            draws = [
-                tf.random.stateless_uniform(
-                    shape, seed=tf.stack([self.dropout_keys[k], chunk * 64 + i]), alg="philox"
-                )
-                for k in range(self.k)
-            ]
-            keep = tf.cast(tf.stack(draws, axis=1) >= spec.dropout, tf.float32)
-            masks[i] = keep / (1.0 - spec.dropout)
-        return masks
-
-    # -- loss -------------------------------------------------------------------------------
-
-    def member_losses(self, boards, targets, masks=None):
-        """Each member's mean binary cross-entropy (K,), plus its L1 penalty if any."""
-        from keras import ops
-
-        logits = self.ensemble.logits(boards, masks)
-        if self.experiment.output == "sigmoid":
-            cells = ops.binary_crossentropy(targets, logits, from_logits=True)
-        else:
-            cells = ops.binary_crossentropy(targets, self.ensemble.activate(logits))
-        losses = ops.mean(cells, axis=(1, 2, 3))
-        if self.experiment.l1:
-            kernels = [conv.kernel for conv in self.ensemble.convs]
-            penalty = sum(ops.sum(ops.abs(w), axis=(1, 2, 3, 4)) for w in kernels)
-            losses = losses + self.experiment.l1 * penalty
-        return losses
-
-    def _targets(self, boards):
-        from lifetf.rules import tf_evolve
-
-        return tf_evolve(boards, self.experiment.rule, self.experiment.steps, self.experiment.torus)
-
-    def _update(self, boards, masks):
-        """One optimiser step on given boards; returns each member's loss and gradient norm."""
-        tf = self.tf
-        variables = self.ensemble.variables
-        targets = self._targets(boards)
-        with tf.GradientTape() as tape:
-            losses = self.member_losses(boards, targets, masks)
-            total = tf.reduce_sum(losses)
-        grads = tape.gradient(total, variables)
-        sq = tf.add_n([tf.reduce_sum(tf.reshape(g * g, (self.k, -1)), axis=1) for g in grads])
-        self.optimizer.apply(grads, variables)
-        return losses, tf.sqrt(sq)
-
-    def _draw_chunk(self, chunk):
-        """Random inputs of one chunk, drawn outside XLA (per-member random ops are slow in it)."""
-        return self.chunk_boards(chunk), self.chunk_masks(chunk)
-
-    def _train_chunk(self, boards, masks, count):
-        """``count`` updates on a chunk's boards in one XLA computation; mean loss and norm."""
-        tf = self.tf
-
-        def body(i, loss_sum, norm_sum):
-            step_masks = {layer: m[i] for layer, m in masks.items()}
-            losses, norms = self._update(boards[i], step_masks)
-            return i + 1, loss_sum + losses, norm_sum + norms
-
-        zeros = tf.zeros((self.k,), tf.float32)
-        _, loss_sum, norm_sum = tf.while_loop(
-            lambda i, *_: i < count, body, (tf.constant(0), zeros, zeros)
-        )
-        n = tf.cast(tf.maximum(count, 1), tf.float32)
-        return loss_sum / n, norm_sum / n
+    # -- training ---------------------------------------------------------------------------
 
     def run(self, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """Train batches start..start+count-1 (start a multiple of record_every, count <= it)."""
-        tf = self.tf
+        """Train batches start..start+count-1 (start a multiple of record_every, count <= it);
+        returns each member's mean loss and mean gradient norm over them."""
         every = self.experiment.record_every
         if start % every or not 0 < count <= every:
             raise ValueError(f"a chunk starts at a multiple of {every} and holds 1..{every} "
                              f"batches, got start={start}, count={count}")
-        chunk = tf.constant(start // self.experiment.record_every, tf.int64)
-        if self.train_boards is None:
-            boards, masks = self._draw(chunk)
-        else:
-            boards = tf.constant(self.set_chunk_boards(start))
-            masks = self._draw_masks(chunk)
-        loss, norm = self._run(boards, masks, tf.constant(count, tf.int32))
-        return loss.numpy(), norm.numpy()
+        inputs = () if self.train_boards is None else (self.train_boards,
+                                                       self.set_chunk_index(start))
+        loss, norm = self.loop.run(start, count, *inputs)
+        return loss / count, norm / count
 
     def fixed_loss(self) -> np.ndarray:
         """Each member's loss, without dropout, on its training data: the fixed training set when
-        there is one, else one fixed set of boards from the training distribution."""
-        tf = self.tf
+        there is one, else LOSS_BOARDS fixed boards of the training distribution."""
+        from keras import ops
+
         exp = self.experiment
-        if self.train_boards is not None:
-            boards = tf.constant(np.broadcast_to(self.train_boards[None].astype(np.float32),
-                                                 (self.k, *self.train_boards.shape)))
-            return self.member_losses(boards, self._targets(boards)).numpy()
-        keys = tf.constant([exp.eval_seed] * self.k, tf.int64)
-        boards = self.boards(tf.constant(-1, tf.int64), keys, LOSS_BOARDS, exp.board_size,
-                             exp.density)
-        return self.member_losses(boards, self._targets(boards)).numpy()
+        shared = self.train_boards if self.train_boards is not None else loss_boards(exp)
+        boards = np.broadcast_to(shared[None], (self.k, *shared.shape))
+        targets = ops_evolve(ops.convert_to_tensor(boards), exp.rule, exp.steps, exp.torus)
+        return np.asarray(ops.convert_to_numpy(self.losses(self.loop.weights(), boards,
+                                                           targets)))
+
+    def finish(self) -> Ensemble:
+        """The ensemble holding the trained weights."""
+        self.ensemble.set_stacked_weights(self.loop.weights())
+        return self.ensemble
 
 
 def _progress_bar(total: int, enabled: bool, label: str):
@@ -308,7 +261,6 @@ def train_members(
     experiment: Experiment,
     seeds: Sequence[int],
     progress: bool = False,
-    jit_compile: bool = True,
 ) -> pd.DataFrame:
     """Train one ensemble holding every seed in ``seeds``; one row per seed (see ROW_COLUMNS)."""
     seeds = [int(s) for s in seeds]
@@ -317,7 +269,7 @@ def train_members(
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
     began = time.perf_counter()
-    trainer = _Trainer(experiment, seeds, jit_compile=jit_compile)
+    trainer = _Trainer(experiment, seeds)
     initial_loss = trainer.fixed_loss()
     loss_curve: list[np.ndarray] = []
     norm_curve: list[np.ndarray] = []
@@ -335,7 +287,7 @@ def train_members(
             bar.update(done, values=[("loss", float(np.mean(loss)))])
     final_loss = trainer.fixed_loss()
     seconds = time.perf_counter() - began
-    rows = _evaluate_rows(experiment, trainer.ensemble, seeds)
+    rows = _evaluate_rows(experiment, trainer.finish(), seeds)
     rows["initial_loss"] = initial_loss.astype(float)
     rows["final_loss"] = final_loss.astype(float)
     rows["train_seconds"] = seconds / len(seeds)
@@ -349,6 +301,8 @@ def train_members(
 
 def _evaluate_rows(experiment: Experiment, ensemble: Ensemble, seeds: list[int]) -> dict:
     """Success, match rate, cell accuracy and truth tables of every member."""
+    from keras import ops
+
     tests = eval_set(
         experiment.rule,
         experiment.steps,
@@ -359,12 +313,13 @@ def _evaluate_rows(experiment: Experiment, ensemble: Ensemble, seeds: list[int])
     )
     k = len(seeds)
     boards = np.broadcast_to(tests.boards[None], (k, *tests.boards.shape))
-    scores = board_scores(np.asarray(ensemble.predict(boards)), tests.targets)
+    scores = board_scores(ops.convert_to_numpy(ensemble.predict(boards)), tests.targets)
     rows: dict = {"seed": seeds}
     rows.update({name: list(values) for name, values in scores.items()})
     if n_blocks(experiment.steps, experiment.depth) == 1:
         windows = truth_table_windows()
-        outputs = np.asarray(ensemble.predict(np.broadcast_to(windows[None], (k, *windows.shape))))
+        outputs = ops.convert_to_numpy(ensemble.predict(np.broadcast_to(windows[None],
+                                                                        (k, *windows.shape))))
         tables = (outputs[:, :, 1, 1] > 0.5).astype(np.uint8)
         rows["truth_table"] = list(tables)
         rows["table_errors"] = list(truth_table_errors(tables, experiment.rule).astype(int))
@@ -379,7 +334,6 @@ def train(
     seeds: Sequence[int],
     progress: bool = False,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
-    jit_compile: bool = True,
 ) -> pd.DataFrame:
     """Train ``experiment`` once per seed, as many members per graph as the budget allows."""
     seeds = [int(s) for s in seeds]
@@ -387,7 +341,7 @@ def train(
         raise ValueError("seeds must name at least one seed")
     per_graph = members_per_graph(experiment, memory_budget)
     parts = [
-        train_members(experiment, seeds[i : i + per_graph], progress, jit_compile)
+        train_members(experiment, seeds[i : i + per_graph], progress)
         for i in range(0, len(seeds), per_graph)
     ]
     return pd.concat(parts, ignore_index=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,9 +86,11 @@ def test_member_trains_as_if_alone(runs) -> None:
     assert max_diff(solo.weights, crowd.weights) < TOLERANCE
     assert solo.success == crowd.success
     assert solo.match_rate == pytest.approx(crowd.match_rate, abs=1e-9)
-    assert solo.initial_loss == pytest.approx(crowd.initial_loss, abs=1e-5)
-    assert solo.final_loss == pytest.approx(crowd.final_loss, abs=1e-5)
-    np.testing.assert_allclose(solo.loss_curve, crowd.loss_curve, atol=1e-5)
+    # losses are means over thousands of cells: float32 sums in another order (XLA reduces a
+    # batch of 64 members differently from one) agree to a few ulps of the mean
+    assert solo.initial_loss == pytest.approx(crowd.initial_loss, rel=1e-5, abs=1e-6)
+    assert solo.final_loss == pytest.approx(crowd.final_loss, rel=1e-5, abs=1e-6)
+    np.testing.assert_allclose(solo.loss_curve, crowd.loss_curve, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(solo.grad_norm_curve, crowd.grad_norm_curve, rtol=1e-4, atol=1e-5)
 
 
@@ -96,7 +99,7 @@ def test_members_of_another_small_ensemble_agree(runs) -> None:
         pair, crowd = row(runs["pair"], seed), row(runs["crowd"], seed)
         assert max_diff(pair.weights, crowd.weights) < TOLERANCE
         assert pair.success == crowd.success
-        assert pair.final_loss == pytest.approx(crowd.final_loss, abs=1e-5)
+        assert pair.final_loss == pytest.approx(crowd.final_loss, rel=1e-5, abs=1e-6)
 
 
 def test_training_moves_the_weights(runs) -> None:
@@ -152,7 +155,8 @@ def test_exported_member_reproduces_predict(arch, steps, width, activation, outp
     for k in range(members):
         model = ensemble.export_member(k)
         assert max_diff(model.get_weights(), per_member[k]) == 0.0
-        single = model(boards[k][..., None].astype(np.float32), training=False).numpy()[..., 0]
+        single = keras.ops.convert_to_numpy(
+            model(boards[k][..., None].astype(np.float32), training=False))[..., 0]
         assert np.abs(single - predicted[k]).max() < 1e-5
     # members differ from one another
     assert np.abs(predicted[0] - predicted[1]).max() > 1e-3

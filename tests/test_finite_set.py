@@ -21,9 +21,9 @@ def test_training_set_depends_on_its_seed_only() -> None:
 
 
 def test_every_epoch_visits_each_board_once() -> None:
-    trainer = _Trainer(FINITE, [5, 9], jit_compile=False)
-    chunk = trainer.set_chunk_boards(0)  # 10 batches of 4 = 3 epochs and a third
+    trainer = _Trainer(FINITE, [5, 9])
     boards = training_set(FINITE).astype(np.float32)
+    chunk = boards[trainer.set_chunk_index(0)]  # 10 batches of 4 = 3 epochs and a third
     for k, seed in enumerate((5, 9)):
         seen = chunk[:, k].reshape(-1, 6, 6)
         for epoch in range(3):
@@ -33,10 +33,10 @@ def test_every_epoch_visits_each_board_once() -> None:
 
 
 def test_later_chunks_continue_the_epochs() -> None:
-    trainer = _Trainer(FINITE, [5], jit_compile=False)
-    first, second = trainer.set_chunk_boards(0), trainer.set_chunk_boards(10)
-    stream = np.concatenate([first[:, 0], second[:, 0]]).reshape(-1, 6, 6)
+    trainer = _Trainer(FINITE, [5])
     boards = training_set(FINITE).astype(np.float32)
+    first, second = boards[trainer.set_chunk_index(0)], boards[trainer.set_chunk_index(10)]
+    stream = np.concatenate([first[:, 0], second[:, 0]]).reshape(-1, 6, 6)
     order = np.concatenate([epoch_order(FINITE, 5, e) for e in range(7)])[: len(stream)]
     assert np.array_equal(stream, boards[order])
 

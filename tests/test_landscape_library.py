@@ -318,8 +318,10 @@ def test_shared_input_logits_match_the_ensemble() -> None:
     ensemble = Ensemble(layers, "sigmoid", 3)
     ensemble.set_member_weights(nets)
     boards = BOARDS[:8].astype(np.float32)
-    shared = np.asarray(L._shared_input_logits(ensemble, boards))
-    direct = np.asarray(ensemble.logits(np.broadcast_to(boards, (3, *boards.shape))))
+    params = [np.stack([net[j] for net in nets]) for j in range(len(nets[0]))]
+    shared = keras.ops.convert_to_numpy(L._shared_input_logits(ensemble, params, boards))
+    direct = keras.ops.convert_to_numpy(
+        ensemble.logits(np.broadcast_to(boards, (3, *boards.shape))))
     assert np.allclose(shared, direct, rtol=1e-5, atol=1e-5)
 
 

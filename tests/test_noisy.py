@@ -7,7 +7,6 @@ import pytest
 
 from lifetf import noisy
 from lifetf.noisy import (
-    CHUNK,
     REGULARISERS,
     NoisyConfig,
     fit,
@@ -21,7 +20,7 @@ from lifetf.store import TrialStore
 
 SEED = 7
 CROWD = [s for s in range(64) if s != SEED] + [SEED]  # seed 7 among 63 others
-SHORT = NoisyConfig(steps=CHUNK + 30)  # crosses a chunk boundary
+SHORT = NoisyConfig(steps=130)
 
 
 @pytest.mark.parametrize("change, message", [

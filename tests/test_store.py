@@ -158,6 +158,20 @@ def test_a_new_trainer_version_trains_again(store: TrialStore, fake: FakeTrainer
     assert fake.calls == [[0], [0]]
 
 
+def test_precision_mode_and_backend_are_part_of_the_key(store: TrialStore, fake: FakeTrainer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    store.rows(EXPERIMENT, [0])
+    default = store.path(EXPERIMENT, 0)
+    assert store_module.compute_key() == (f"{store_module.TRAINER_VERSION}|"
+                                          f"{keras.backend.backend()}|float32")
+    monkeypatch.setenv("LIFETF_PRECISION", "tf32")
+    assert store.path(EXPERIMENT, 0) != default
+    store.rows(EXPERIMENT, [0])
+    assert fake.calls == [[0], [0]]
+
+
 def test_disabled_cache_always_trains(tmp_path: Path, fake: FakeTrainer) -> None:
     root = tmp_path / "cache"
     store = TrialStore(root, enabled=False, trainer=fake)
@@ -416,3 +430,10 @@ def test_real_trainer_is_cached(tmp_path: Path) -> None:
             original = first[first.seed == record["seed"]].iloc[0].to_dict()
             assert_rows_equal(record, original)
     assert first.loss_curve[0].shape == (2,)
+    # each trial records what computed it
+    import keras
+
+    recorded = fresh.provenance(experiment, 0)
+    assert recorded["backend"] == keras.backend.backend()
+    assert recorded["precision"] == "float32" and recorded["keras"] == keras.__version__
+    assert recorded["device"] and recorded["commit"]

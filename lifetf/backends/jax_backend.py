@@ -1,0 +1,106 @@
+"""The JAX backend: ``jax.jit`` over ``lax.fori_loop``, ``value_and_grad`` over pure functions of
+the parameters (the layers' ``stateless_call``) and ``optimizer.stateless_apply``; the state
+buffers are donated to each chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lifetf.backends.base import (
+    Backend,
+    DeviceInfo,
+    MemberLosses,
+    OptimizerLoop,
+    Prepare,
+    member_norms,
+)
+
+
+class JaxLoop(OptimizerLoop):
+    """Parameters and optimiser state as JAX arrays, carried through one jitted chunk."""
+
+    def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: MemberLosses,
+                 prepare: Prepare | None = None):
+        import keras
+
+        holders = [keras.Variable(np.asarray(p, np.float32), trainable=True) for p in params]
+        optimizer.build(holders)
+        self.members = int(holders[0].shape[0])
+        self.state = ([jnp.asarray(v.value) for v in holders],
+                      [jnp.asarray(v.value) for v in optimizer.variables])
+
+        def total(params, step, offset, prepared):
+            losses = member_losses(params, step, offset, *prepared)
+            return jnp.sum(losses), losses
+
+        value_and_grad = jax.value_and_grad(total, has_aux=True)
+
+        def chunk(state, start, count, inputs):
+            prepared = prepare(start, *inputs) if prepare else inputs
+
+            def body(i, carry):
+                params, slots, loss_sum, norm_sum = carry
+                (_, losses), grads = value_and_grad(params, start + i, i, prepared)
+                params, slots = optimizer.stateless_apply(slots, grads, params)
+                return params, slots, loss_sum + losses, norm_sum + member_norms(grads)
+
+            zeros = jnp.zeros((self.members,), jnp.float32)
+            params, slots, loss_sum, norm_sum = jax.lax.fori_loop(
+                0, count, body, (state[0], state[1], zeros, zeros))
+            return (params, slots), loss_sum, norm_sum
+
+        self._chunk = jax.jit(chunk, donate_argnums=(0,))
+
+    def run(self, start: int, count: int, *inputs) -> tuple[np.ndarray, np.ndarray]:
+        self.state, loss, norm = self._chunk(self.state, jnp.int32(start), jnp.int32(count),
+                                             tuple(inputs))
+        return np.asarray(loss), np.asarray(norm)
+
+    def weights(self) -> list[np.ndarray]:
+        return [np.asarray(p) for p in self.state[0]]
+
+
+class JaxBackend(Backend):
+    name = "jax"
+
+    def configure(self, allow_tf32: bool) -> None:
+        jax.config.update("jax_default_matmul_precision",
+                          "tensorfloat32" if allow_tf32 else "highest")
+
+    def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> OptimizerLoop:
+        return JaxLoop(params, optimizer, member_losses, prepare)
+
+    def compile(self, fn: Callable) -> Callable:
+        return jax.jit(fn)
+
+    def gradient(self, fn: Callable) -> Callable:
+        return jax.grad(fn)
+
+    def derivatives(self, fn: Callable, hessian: bool) -> Callable:
+        def first(theta, *args):
+            return jax.value_and_grad(fn)(theta, *args)
+
+        def second(theta, *args):
+            value, grad = first(theta, *args)
+            return value, grad, jax.hessian(fn)(theta, *args)
+
+        return jax.jit(second if hessian else first)
+
+    def float64(self):
+        return jax.enable_x64(True)
+
+    def device(self) -> DeviceInfo:
+        device = jax.devices()[0]
+        if device.platform == "cpu":
+            return DeviceInfo("cpu", "cpu")
+        return DeviceInfo(device.platform, str(device.device_kind))
+
+    def versions(self) -> dict[str, str]:
+        import keras
+
+        return {"keras": keras.__version__, "jax": jax.__version__,
+                "jaxlib": getattr(jax.lib, "__version__", jax.__version__)}

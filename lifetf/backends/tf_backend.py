@@ -1,0 +1,124 @@
+"""The TensorFlow backend: ``tf.function`` with XLA, a ``while_loop`` over a chunk of updates,
+``GradientTape`` gradients and the Keras optimiser applied to ``tf.Variable`` parameters."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+
+import numpy as np
+import tensorflow as tf
+
+from lifetf.backends.base import (
+    Backend,
+    DeviceInfo,
+    MemberLosses,
+    OptimizerLoop,
+    Prepare,
+    member_norms,
+)
+
+
+class TensorFlowLoop(OptimizerLoop):
+    """Parameters held in ``tf.Variable``s; one XLA-compiled ``while_loop`` per chunk."""
+
+    def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: MemberLosses,
+                 prepare: Prepare | None = None):
+        self.variables = [tf.Variable(np.asarray(p, np.float32)) for p in params]
+        self.members = int(self.variables[0].shape[0])
+        self.optimizer = optimizer
+        optimizer.build(self.variables)
+        self.member_losses = member_losses
+        self.prepare = prepare
+        self._chunk = tf.function(self._train_chunk, jit_compile=True, autograph=False)
+
+    def _train_chunk(self, start, count, *inputs):
+        variables = self.variables
+        prepared = self.prepare(start, *inputs) if self.prepare else inputs
+
+        def body(i, loss_sum, norm_sum):
+            with tf.GradientTape() as tape:
+                losses = self.member_losses(variables, start + i, i, *prepared)
+                total = tf.reduce_sum(losses)
+            grads = tape.gradient(total, variables)
+            self.optimizer.apply(grads, variables)
+            return i + 1, loss_sum + losses, norm_sum + member_norms(grads)
+
+        zeros = tf.zeros((self.members,), tf.float32)
+        _, loss_sum, norm_sum = tf.while_loop(
+            lambda i, *_: i < count, body, (tf.constant(0, tf.int32), zeros, zeros)
+        )
+        return loss_sum, norm_sum
+
+    def run(self, start: int, count: int, *inputs) -> tuple[np.ndarray, np.ndarray]:
+        loss, norm = self._chunk(tf.constant(start, tf.int32), tf.constant(count, tf.int32),
+                                 *inputs)
+        return loss.numpy(), norm.numpy()
+
+    def weights(self) -> list[np.ndarray]:
+        return [v.numpy() for v in self.variables]
+
+
+class TensorFlowBackend(Backend):
+    name = "tensorflow"
+
+    def configure(self, allow_tf32: bool) -> None:
+        threads = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0"))
+        if threads:
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(1)
+            except RuntimeError:  # TensorFlow already started: it keeps its thread pools
+                pass
+        tf.config.experimental.enable_tensor_float_32_execution(allow_tf32)
+        if tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.enable_op_determinism()
+
+    def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> OptimizerLoop:
+        return TensorFlowLoop(params, optimizer, member_losses, prepare)
+
+    def compile(self, fn: Callable) -> Callable:
+        return tf.function(fn, jit_compile=True, autograph=False)
+
+    def gradient(self, fn: Callable) -> Callable:
+        def grad(params):
+            with tf.GradientTape() as tape:
+                tape.watch(params)
+                value = fn(params)
+            return tape.gradient(value, params)
+
+        return grad
+
+    def derivatives(self, fn: Callable, hessian: bool) -> Callable:
+        def first(theta, *args):
+            with tf.GradientTape() as tape:
+                tape.watch(theta)
+                value = fn(theta, *args)
+            return value, tape.gradient(value, theta)
+
+        def second(theta, *args):
+            with tf.GradientTape() as outer:
+                outer.watch(theta)
+                value, grad = first(theta, *args)
+            # pfor falls back to a while_loop for Conv2DBackpropFilter (with a warning each
+            # trace) and measured slower here, so the Jacobian is taken row by row
+            return value, grad, outer.jacobian(grad, theta, experimental_use_pfor=False)
+
+        return tf.function(second if hessian else first, reduce_retracing=True, autograph=False)
+
+    def float64(self):
+        return nullcontext()
+
+    def device(self) -> DeviceInfo:
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            names = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                     for g in gpus]
+            return DeviceInfo("gpu", ", ".join(names))
+        return DeviceInfo("cpu", "cpu")
+
+    def versions(self) -> dict[str, str]:
+        import keras
+
+        return {"keras": keras.__version__, "tensorflow": tf.__version__}
