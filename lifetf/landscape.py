@@ -569,17 +569,18 @@ def _shared_input_logits(ensemble, params, boards):
     from lifetf.ensemble import extract_patches
 
     spec = ensemble.specs[0]
-    shared = boards[None, None]  # (1, 1, N, H, W)
+    count, height, width = boards.shape
+    shared = ops.reshape(ops.convert_to_tensor(boards), (1, 1, count * height * width))
     if spec.kernel == 3:
-        shared = extract_patches(shared)
+        shared = extract_patches(shared, height, width)
     kernel = ops.reshape(params[0], (ensemble.members, spec.kernel**2 * spec.cin, spec.cout))
-    z = ops.einsum("kpo,pbhw->kobhw", kernel, shared[0]) + params[1][:, :, None, None, None]
+    z = ops.einsum("kpo,pn->kon", kernel, shared[0]) + params[1][:, :, None]
     x = keras_activation(spec.activation)(z)
     with keras.StatelessScope(state_mapping=list(zip(ensemble.trainable_variables, params,
                                                      strict=True))):
         for conv in ensemble.convs[1:]:
-            x = conv(x)
-    return x[:, 0]
+            x = conv(x, board_shape=(height, width))
+    return ops.reshape(x[:, 0], (ensemble.members, count, height, width))
 
 
 def find_critical_points(

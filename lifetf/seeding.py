@@ -85,11 +85,11 @@ def _cast(x, dtype: str, xp):
 
 
 def random_words(keys, counters, n: int, xp=None):
-    """Random uint32 words (S, K, n): member k's first n words at each counter.
+    """Random uint32 words (S, K, n): member k's n words at each counter.
 
-    ``keys`` is (K, 2) uint32 and ``counters`` is (S,) (batch indices, say); word j at counter
-    c comes from the Threefry counter (c, j // 2), so the first n words do not depend on how
-    many are drawn, nor on which other counters are drawn beside c.
+    ``keys`` is (K, 2) uint32 and ``counters`` is (S,) (batch indices, say). Threefry counter
+    (c, j) for j < ceil(n / 2) gives two words; the first words of all j come first, then the
+    second words (two contiguous blocks: no interleaving, which costs a copy in XLA).
     """
     if xp is None:
         from keras import ops as xp
@@ -99,19 +99,18 @@ def random_words(keys, counters, n: int, xp=None):
     c0 = xp.reshape(_cast(counters, "uint32", xp), (-1, 1, 1))
     c1 = np.arange(pairs, dtype=np.uint32)[None, None]  # a constant: the same on every backend
     x0, x1 = threefry2x32(k0, k1, c0, c1, xp)
-    words = xp.stack([x0, x1], axis=-1)  # (S, K, pairs, 2)
-    return xp.reshape(words, (words.shape[0], words.shape[1], 2 * pairs))[..., :n]
+    return xp.concatenate([x0, x1], axis=-1)[..., :n]
 
 
 def random_halfwords(keys, counters, n: int, xp=None):
-    """(S, K, n) uniform integers in [0, 2^16): two per 32-bit word, low half first."""
+    """(S, K, n) uniform integers in [0, 2^16): the low halves of ceil(n / 2) words, then the
+    high halves."""
     if xp is None:
         from keras import ops as xp
     words = random_words(keys, counters, (n + 1) // 2, xp)
     low = xp.bitwise_and(words, np.uint32(0xFFFF))
     high = xp.right_shift(words, np.uint32(16))
-    halves = xp.stack([low, high], axis=-1)
-    return xp.reshape(halves, (halves.shape[0], halves.shape[1], -1))[..., :n]
+    return xp.concatenate([low, high], axis=-1)[..., :n]
 
 
 def bernoulli_threshold(p: float) -> np.uint32:
@@ -124,9 +123,10 @@ def bernoulli_threshold(p: float) -> np.uint32:
 def bernoulli(keys, counters, shape: tuple[int, ...], p: float, xp=None):
     """(S, K, *shape) float32 0/1 draws, 1 with probability round(p * 2^16) / 2^16.
 
-    Inside compiled code, draw a whole chunk of counters at once, before the loop that uses
-    them: XLA copies cheap element-wise producers into every consumer, so a draw made inside
-    a loop body feeding many slices (patches, neighbour counts) is computed many times over.
+    Draw i of a counter is the i-th halfword of :func:`random_halfwords`. Inside compiled
+    code, draw a whole chunk of counters at once, before the loop that uses them: XLA copies
+    cheap element-wise producers into every consumer, so a draw made inside a loop body feeding
+    many slices (patches, neighbour counts) is computed many times over.
     """
     if xp is None:
         from keras import ops as xp
@@ -136,11 +136,15 @@ def bernoulli(keys, counters, shape: tuple[int, ...], p: float, xp=None):
     return xp.reshape(ones, (ones.shape[0], ones.shape[1], *shape))
 
 
+def permutations(keys: np.ndarray, counters: np.ndarray, n: int) -> np.ndarray:
+    """Random permutations of range(n), (S, K, n): one per member key and counter (a stable
+    sort of n random words), all drawn in one vectorised pass."""
+    return np.argsort(random_words(keys, np.asarray(counters), n, np), axis=-1, kind="stable")
+
+
 def permutation(seed: int, purpose: int, counter: int, n: int, *words: int) -> np.ndarray:
-    """A random permutation of range(n) from the counter stream (stable sort of random words)."""
-    keys = stream_keys([seed], purpose, *words)
-    values = random_words(keys, np.array([counter]), n, np)[0, 0]
-    return np.argsort(values, kind="stable")
+    """A random permutation of range(n) from one member's stream at ``counter``."""
+    return permutations(stream_keys([seed], purpose, *words), np.array([counter]), n)[0, 0]
 
 
 def choose(seed: int, purpose: int, population: np.ndarray, k: int, *words: int) -> np.ndarray:
