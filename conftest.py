@@ -56,13 +56,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--seed-base must be a non-negative integer, got {config.getoption('--seed-base')}"
         )
-    from lifetf.backends import BackendError, limit_threads, select
+    from lifetf.nets.backends import BackendError, limit_threads, select
 
     try:
         backend = select(config.getoption("--backend"), config.getoption("--allow-tf32"))
     except BackendError as error:
         raise pytest.UsageError(f"--backend: {error}") from None
-    from lifetf.suite import default_report
+    from lifetf.suite.session import default_report
 
     report = config.getoption("--report") or default_report(backend)
     if report.suffix.lower() != ".md" or (report.exists() and report.is_dir()):
@@ -80,11 +80,11 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def suite(pytestconfig: pytest.Config):
     """The run's shared state: profile sizes, seeds, trial store, result locations."""
-    from lifetf.backends import current
-    from lifetf.baseline import load_baseline
-    from lifetf.profiles import get_profile
-    from lifetf.store import DEFAULT_CACHE, TrialStore
-    from lifetf.suite import REPORTS, Suite
+    from lifetf.nets.backends import current
+    from lifetf.suite.baseline import load_baseline
+    from lifetf.suite.profiles import get_profile
+    from lifetf.suite.session import REPORTS, Suite
+    from lifetf.suite.store import DEFAULT_CACHE, TrialStore
 
     profile = get_profile(pytestconfig.getoption("--profile"))
     store = TrialStore(
@@ -142,12 +142,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not getattr(config, "_lifetf_fresh", None):
         return
-    from lifetf.backends import BACKENDS, current
-    from lifetf.baseline import update_baseline
-    from lifetf.profiles import get_profile
-    from lifetf.report import collect_provenance, write_report
-    from lifetf.store import load_verdicts
-    from lifetf.suite import REPORTS, results_dir_for
+    from lifetf.nets.backends import BACKENDS, current
+    from lifetf.suite.baseline import update_baseline
+    from lifetf.suite.profiles import get_profile
+    from lifetf.suite.report import collect_provenance, write_report
+    from lifetf.suite.session import REPORTS, results_dir_for
+    from lifetf.suite.store import load_verdicts
 
     profile = get_profile(config.getoption("--profile"))
     seed_base = config.getoption("--seed-base")

@@ -9,17 +9,8 @@ from keras.ops import convert_to_numpy
 from scipy.stats import binom
 
 from lifetf import stats
-from lifetf.claims import Estimate, Verdict
-from lifetf.evaluate import board_scores, eval_set
-from lifetf.models import hand_built
-from lifetf.plots import (
-    plot_bars,
-    plot_curve_and_points,
-    plot_curves,
-    plot_histograms,
-    plot_rates,
-)
-from lifetf.rules import (
+from lifetf.life.evaluate import board_scores, eval_set
+from lifetf.life.rules import (
     all_dead_shares,
     evolve,
     get_rule,
@@ -27,8 +18,16 @@ from lifetf.rules import (
     next_centre,
     random_boards,
 )
+from lifetf.nets.models import hand_built
 from lifetf.stats import trials_for_lower_bound
-from lifetf.sweep import (
+from lifetf.suite.plots import (
+    plot_bars,
+    plot_curve_and_points,
+    plot_curves,
+    plot_histograms,
+    plot_rates,
+)
+from lifetf.suite.sweep import (
     SWEEP_ALPHA,
     SWEEP_CANDIDATES,
     WIDTH_PLAUSIBLE,
@@ -38,6 +37,7 @@ from lifetf.sweep import (
     sweep_design,
     sweep_protocol,
 )
+from lifetf.suite.verdict import Estimate, Verdict
 
 # -- GOL-CAPACITY -----------------------------------------------------------------------------
 
@@ -764,7 +764,7 @@ def test_gol_corners(suite, conclude):
     """Corner weights shrink relative to edge weights under firner, not under conway."""
     from scipy.stats import mannwhitneyu
 
-    from lifetf.train import starting_weights
+    from lifetf.nets.train import starting_weights
 
     n = next(k for k in SWEEP_CANDIDATES if _corner_design(k) <= 1e-3)
     seeds = suite.seeds(n)

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from lifetf import stats
-from lifetf.claims import Estimate, Verdict, bound_verdict
-from lifetf.landscape import CriticalPoint, critical_point, find_critical_points
-from lifetf.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
-from lifetf.plots import plot_bars, plot_curves, plot_scatter
-from lifetf.rules import evolve
-from lifetf.sweep import count_rate, sweep_cells, sweep_protocol
-from lifetf.train import starting_weights, training_set
+from lifetf.analysis.landscape import CriticalPoint, critical_point, find_critical_points
+from lifetf.analysis.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
+from lifetf.life.rules import evolve
+from lifetf.nets.train import starting_weights, training_set
+from lifetf.suite.plots import plot_bars, plot_curves, plot_scatter
+from lifetf.suite.sweep import count_rate, sweep_cells, sweep_protocol
+from lifetf.suite.verdict import Estimate, Verdict, bound_verdict
 
 # -- ESC-PLATEAU ---------------------------------------------------------------------------------
 

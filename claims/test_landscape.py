@@ -8,13 +8,13 @@ import pytest
 from scipy.stats import binom, mannwhitneyu
 
 from lifetf import stats
-from lifetf.claims import Estimate, Verdict, bound_verdict
-from lifetf.evaluate import relevant_rows, truth_table_windows
-from lifetf.landscape import align_to, aligned_distance, barrier, walks
-from lifetf.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
-from lifetf.plots import plot_bars, plot_curves, plot_histograms, plot_walks
-from lifetf.rules import evolve, next_centre, random_boards
-from lifetf.sweep import count_rate, sweep_cells, sweep_protocol
+from lifetf.analysis.landscape import align_to, aligned_distance, barrier, walks
+from lifetf.analysis.plateaus import GRAD_LIMIT, HIGH_LOSS_SHARE, STALL_SHARE, plateau_frame
+from lifetf.life.evaluate import relevant_rows, truth_table_windows
+from lifetf.life.rules import evolve, next_centre, random_boards
+from lifetf.suite.plots import plot_bars, plot_curves, plot_histograms, plot_walks
+from lifetf.suite.sweep import count_rate, sweep_cells, sweep_protocol
+from lifetf.suite.verdict import Estimate, Verdict, bound_verdict
 
 # -- LAND-FLAT-STUCK -----------------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from lifetf import stats
-from lifetf.claims import Estimate, Verdict
-from lifetf.classifier import HEADS, ClassifierConfig, classifier_records
-from lifetf.noisy import NoisyConfig, noisy_records, weight_ratio
-from lifetf.plots import plot_histograms, save_figure
-from lifetf.prune import HAND_BUILT_NONZERO, MINIMAL_PARAMS, Pruning, pruned_scores
-from lifetf.sweep import count_rate
+from lifetf.analysis.prune import HAND_BUILT_NONZERO, MINIMAL_PARAMS, Pruning, pruned_scores
+from lifetf.suite.plots import plot_histograms, save_figure
+from lifetf.suite.sweep import count_rate
+from lifetf.suite.verdict import Estimate, Verdict
+from lifetf.toys.classifier import HEADS, ClassifierConfig, classifier_records
+from lifetf.toys.noisy import NoisyConfig, noisy_records, weight_ratio
 
 CANDIDATES = (32, 48, 64, 80, 96, 128)  # trial counts a design may pick (cheap models)
 

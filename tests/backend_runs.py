@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from lifetf.experiment import Experiment
+from lifetf.nets.experiment import Experiment
 
 SEEDS = list(range(8))
 SHORT = dict(board_size=8, batches=200, record_every=1)  # per-batch losses over 200 batches
@@ -47,7 +47,7 @@ def draws() -> np.ndarray:
 
 def run_all() -> dict[str, np.ndarray]:
     """Per-seed loss curves of every LOSS_RUN, the outcomes of OUTCOME_RUN, and some draws."""
-    from lifetf.train import train_members
+    from lifetf.nets.train import train_members
 
     out = {"draws": draws()}
     for name, experiment in LOSS_RUNS.items():

@@ -1,4 +1,4 @@
-"""Tests for lifetf.backends: choosing a backend, precision settings, and agreement between the
+"""Tests for lifetf.nets.backends: choosing a backend, precision settings, and agreement between the
 TensorFlow and JAX backends (the same boards, starting weights and losses)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from lifetf import backends
-from lifetf.backends import BACKENDS, BackendError, current, select
+from lifetf.nets import backends
+from lifetf.nets.backends import BACKENDS, BackendError, current, select
 
 HERE = Path(__file__).resolve().parent
 OTHER = next(name for name in BACKENDS if name != keras.backend.backend())
@@ -67,7 +67,7 @@ def test_bad_precision_mode_is_named(monkeypatch):
 
 
 def test_cli_rejects_an_unknown_backend(capsys):
-    from lifetf.__main__ import main
+    from lifetf.cli import main
 
     with pytest.raises(SystemExit) as stop:
         main(["train", "--backend", "torch", "--seeds", "1"])

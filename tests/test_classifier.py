@@ -1,12 +1,14 @@
-"""Tests for lifetf.classifier and lifetf.keyed: data, probes, per-seed trials, the cache."""
+"""Tests for lifetf.toys.classifier and lifetf.suite.keyed: data, probes, per-seed trials, the cache."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lifetf import classifier
-from lifetf.classifier import (
+from lifetf.suite.keyed import config_key, seeds_key
+from lifetf.suite.store import TrialStore
+from lifetf.toys import classifier
+from lifetf.toys.classifier import (
     HEADS,
     PROBES,
     ClassifierConfig,
@@ -18,8 +20,6 @@ from lifetf.classifier import (
     probe_inputs,
     train_classifiers,
 )
-from lifetf.keyed import config_key, seeds_key
-from lifetf.store import TrialStore
 
 SEED = 7
 CROWD = [s for s in range(64) if s != SEED] + [SEED]  # seed 7 among 63 others

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lifetf.__main__ import main, parse_seeds
-from lifetf.baseline import baseline_entry, compare, load_baseline, update_baseline
-from lifetf.claims import Estimate, Verdict, get_claim
-from lifetf.profiles import get_profile
-from lifetf.rules import all_dead_shares, evolve
-from lifetf.store import TrialStore
-from lifetf.suite import Suite
+from lifetf.cli import main, parse_seeds
+from lifetf.life.rules import all_dead_shares, evolve
+from lifetf.suite.baseline import baseline_entry, compare, load_baseline, update_baseline
+from lifetf.suite.profiles import get_profile
+from lifetf.suite.session import Suite
+from lifetf.suite.store import TrialStore
+from lifetf.suite.verdict import Estimate, Verdict, get_claim
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,7 +170,7 @@ def test_paper_profile_is_the_original_protocol_and_its_experiments_validate():
 
 
 def test_bound_verdict_reads_the_interval_against_the_bound():
-    from lifetf.claims import bound_verdict
+    from lifetf.suite.verdict import bound_verdict
 
     assert bound_verdict(Estimate("share", 0.8, 0.6, 0.9), 0.5) == "reproduced"
     assert bound_verdict(Estimate("share", 0.2, 0.1, 0.4), 0.5) == "refuted"

@@ -1,4 +1,4 @@
-"""Tests for lifetf.ensemble and the vectorised trainer: a member trains exactly as if alone.
+"""Tests for lifetf.nets.ensemble and the vectorised trainer: a member trains exactly as if alone.
 
 The key property of the suite: member k of a K-member ensemble starts from the weights of its own
 seed and follows the same path whatever else trains beside it, so a trial's result does not
@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifetf.ensemble import UNROLL_LIMIT, Ensemble
-from lifetf.experiment import Experiment
-from lifetf.models import hand_built_weights, layer_specs, seeded_initial_weights
-from lifetf.rules import evolve, random_boards
-from lifetf.train import ROW_COLUMNS, starting_weights, train_members
+from lifetf.life.rules import evolve, random_boards
+from lifetf.nets.ensemble import UNROLL_LIMIT, Ensemble
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.models import hand_built_weights, layer_specs, seeded_initial_weights
+from lifetf.nets.train import ROW_COLUMNS, starting_weights, train_members
 
 SEED = 7
 OTHERS = [s for s in range(64) if s != SEED]  # 63 other seeds

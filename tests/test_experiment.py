@@ -1,4 +1,4 @@
-"""Tests for lifetf.experiment: a stable key, immutability, validation naming the bad value."""
+"""Tests for lifetf.nets.experiment: a stable key, immutability, validation naming the bad value."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lifetf.experiment import Experiment
+from lifetf.nets.experiment import Experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ SAMPLE = Experiment(rule="conway", width=3, steps=2, output="sigmoid", density=0
 
 def key_in_fresh_process(hash_seed: str) -> str:
     code = (
-        "from lifetf.experiment import Experiment; "
+        "from lifetf.nets.experiment import Experiment; "
         "print(Experiment(rule='conway', width=3, steps=2, output='sigmoid', density=0.375, "
         "batches=1234).key); print(Experiment().key)"
     )

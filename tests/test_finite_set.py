@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifetf.experiment import Experiment
-from lifetf.train import _Trainer, epoch_order, train_members, training_set
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.train import _Trainer, epoch_order, train_members, training_set
 
 FINITE = Experiment(board_size=6, width=2, output="sigmoid", activation="leaky_relu",
                     train_set=12, batch_size=4, batches=60, record_every=10)

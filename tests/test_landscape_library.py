@@ -1,4 +1,4 @@
-"""Tests for lifetf.landscape: symmetries, alignment, walks, barriers, Hessians, saddle search."""
+"""Tests for lifetf.analysis.landscape: symmetries, alignment, walks, barriers, Hessians, saddle search."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import keras
 import numpy as np
 import pytest
 
-from lifetf import landscape as L
-from lifetf.ensemble import Ensemble
-from lifetf.evaluate import board_scores
-from lifetf.models import (
+from lifetf.analysis import landscape as L
+from lifetf.life.evaluate import board_scores
+from lifetf.life.rules import evolve, random_boards
+from lifetf.nets.ensemble import Ensemble
+from lifetf.nets.models import (
     build_from_specs,
     hand_built_weights,
     layer_specs,
     seeded_initial_weights,
 )
-from lifetf.rules import evolve, random_boards
 
 BOARDS = random_boards(64, 6, 0.5, seed=11)
 COMBOS = list(itertools.product(("firner", "springer"), ("relu", "leaky_relu"),

@@ -1,4 +1,4 @@
-"""Tests for lifetf.models: parameter counts, exact hand-built weights, initialisers, bad inputs."""
+"""Tests for lifetf.nets.models: parameter counts, exact hand-built weights, initialisers, bad inputs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from lifetf import models as M
-from lifetf.rules import random_boards, step
+from lifetf.life.rules import random_boards, step
+from lifetf.nets import models as M
 
 ARCHS = ("firner", "springer")
 RULES = ("firner", "conway")

@@ -1,12 +1,13 @@
-"""Tests for lifetf.noisy: the two-input data, per-seed trials, regularisers and the cache."""
+"""Tests for lifetf.toys.noisy: the two-input data, per-seed trials, regularisers and the cache."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lifetf import noisy
-from lifetf.noisy import (
+from lifetf.suite.store import TrialStore
+from lifetf.toys import noisy
+from lifetf.toys.noisy import (
     REGULARISERS,
     NoisyConfig,
     fit,
@@ -16,7 +17,6 @@ from lifetf.noisy import (
     train_noisy,
     weight_ratio,
 )
-from lifetf.store import TrialStore
 
 SEED = 7
 CROWD = [s for s in range(64) if s != SEED] + [SEED]  # seed 7 among 63 others

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifetf.plateaus import GRAD_LIMIT, constant_loss, plateau_mask, summarise
+from lifetf.analysis.plateaus import GRAD_LIMIT, constant_loss, plateau_mask, summarise
 
 
 def test_constant_loss_is_the_entropy_of_the_live_share() -> None:

@@ -1,13 +1,11 @@
-"""Tests for lifetf.prune: magnitude pruning, parameter counts, re-evaluation of pruned nets."""
+"""Tests for lifetf.analysis.prune: magnitude pruning, parameter counts, re-evaluation of pruned nets."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lifetf.experiment import Experiment
-from lifetf.models import hand_built_weights, layer_specs, seeded_initial_weights
-from lifetf.prune import (
+from lifetf.analysis.prune import (
     HAND_BUILT_NONZERO,
     MINIMAL_PARAMS,
     Pruning,
@@ -15,6 +13,8 @@ from lifetf.prune import (
     kept_params,
     pruned_scores,
 )
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.models import hand_built_weights, layer_specs, seeded_initial_weights
 
 SWEEP = Experiment(output="sigmoid", activation="leaky_relu", board_size=8)
 

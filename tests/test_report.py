@@ -1,4 +1,4 @@
-"""Tests for lifetf.report and lifetf.plots: summary, stored marking, figures, atomic writes."""
+"""Tests for lifetf.suite.report and lifetf.suite.plots: summary, stored marking, figures, atomic writes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lifetf.claims import CATALOGUE, Estimate, Verdict
-from lifetf.plots import plot_bars, plot_curves, plot_histograms, plot_rates
-from lifetf.report import collect_provenance, format_duration, render_report, write_report
+from lifetf.suite.plots import plot_bars, plot_curves, plot_histograms, plot_rates
+from lifetf.suite.report import collect_provenance, format_duration, render_report, write_report
+from lifetf.suite.verdict import CATALOGUE, Estimate, Verdict
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PROVENANCE = {"profile": "quick", "seed_base": "1000", "commit": "abc1234", "date": "2025-01-01"}

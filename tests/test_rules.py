@@ -1,11 +1,11 @@
-"""Tests for lifetf.rules: known patterns, edges, numpy == TensorFlow, random boards, bad inputs."""
+"""Tests for lifetf.life.rules: known patterns, edges, numpy == TensorFlow, random boards, bad inputs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lifetf import rules as R
+from lifetf.life import rules as R
 
 RULE_NAMES = ("conway", "firner")
 

@@ -12,6 +12,7 @@ from scipy import stats as sps
 
 from lifetf import stats
 from lifetf import stats as S
+from lifetf.stats import designs as designs_module
 
 # ---------------------------------------------------------------- proportion_interval
 
@@ -317,7 +318,7 @@ def test_design_trend_exact_brute_force() -> None:
 def test_design_trend_monte_carlo_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
     n, p = [6, 6, 6, 6], [0.2, 0.35, 0.5, 0.65]
     exact = S.design_trend(n, p, 0.05)
-    monkeypatch.setattr(S, "TREND_EXACT_MAX_CONFIGS", 10)
+    monkeypatch.setattr(designs_module, "TREND_EXACT_MAX_CONFIGS", 10)
     mc = S.design_trend(n, p, 0.05)
     assert "Monte Carlo" in mc.rule and "s.e." in mc.effect
     se = math.sqrt(exact.false_failure * (1 - exact.false_failure) / 200_000)

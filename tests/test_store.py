@@ -1,4 +1,4 @@
-"""Tests for lifetf.store: train only what is missing, detect corruption, write atomically."""
+"""Tests for lifetf.suite.store: train only what is missing, detect corruption, write atomically."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import lifetf.store as store_module
-from lifetf.claims import Estimate, Verdict
-from lifetf.experiment import Experiment
-from lifetf.models import seeded_initial_weights
-from lifetf.store import TrialStore, load_verdicts, save_verdict
-from lifetf.train import ROW_COLUMNS, train
+import lifetf.suite.store as store_module
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.models import seeded_initial_weights
+from lifetf.nets.train import ROW_COLUMNS, train
+from lifetf.suite.store import TrialStore, load_verdicts, save_verdict
+from lifetf.suite.verdict import Estimate, Verdict
 
 EXPERIMENT = Experiment(batches=10)
 
@@ -46,7 +46,7 @@ def fake_row(experiment: Experiment, seed: int, seconds: float = 0.25) -> dict:
 
 
 class FakeTrainer:
-    """Stands in for lifetf.train.train and records which seeds it was asked to train."""
+    """Stands in for lifetf.nets.train.train and records which seeds it was asked to train."""
 
     def __init__(self) -> None:
         self.calls: list[list[int]] = []

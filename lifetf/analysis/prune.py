@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lifetf.ensemble import Ensemble
-from lifetf.evaluate import board_scores, eval_set
-from lifetf.experiment import Experiment
-from lifetf.models import LayerSpec
+from lifetf.life.evaluate import board_scores, eval_set
+from lifetf.nets.ensemble import Ensemble
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.models import LayerSpec
 
 MINIMAL_PARAMS = 25  # the minimal (m = 1) one-step network, biases included
 HAND_BUILT_NONZERO = 17  # nonzero parameters of the hand-built exact m = 1 weights
@@ -99,7 +99,7 @@ def pruned_scores(
     """Scores of every pruned member on the experiment's test boards, plus its sizes.
 
     Returns arrays of length K: ``success``, ``match_rate``, ``cell_accuracy``, ``all_dead_rate``
-    (as :func:`lifetf.evaluate.board_scores`), ``kept`` and ``effective``.
+    (as :func:`lifetf.life.evaluate.board_scores`), ``kept`` and ``effective``.
     """
     if not members:
         raise ValueError("members must hold at least one weight list")

@@ -24,8 +24,8 @@ from functools import lru_cache
 import numpy as np
 
 from lifetf import seeding
-from lifetf.backends import current
-from lifetf.keyed import cached_records
+from lifetf.nets.backends import current
+from lifetf.suite.keyed import cached_records
 
 # Bump when a change alters what the classifier trainer computes: part of every cache name.
 # 2: epoch orders from the counter-based generator; one trainer for both Keras backends.

@@ -18,8 +18,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from lifetf.models import LayerSpec, build_from_specs, clamp, keras_activation
-from lifetf.rules import neighbour_views
+from lifetf.life.rules import neighbour_views
+from lifetf.nets.models import LayerSpec, build_from_specs, clamp, keras_activation
 
 UNROLL_LIMIT = 24  # per-member kernel entries up to which the linear map is unrolled (measured)
 

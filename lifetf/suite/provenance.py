@@ -45,7 +45,7 @@ def commit() -> str:
 
 def device_label() -> str:
     """'GPU: <name>' or 'CPU: <model> (<n> cores)' for the current backend's device."""
-    from lifetf.backends import current
+    from lifetf.nets.backends import current
 
     device = current().device()
     if device.platform == "cpu":
@@ -56,7 +56,7 @@ def device_label() -> str:
 @lru_cache(maxsize=1)
 def environment() -> dict[str, str]:
     """Backend, precision, device, framework versions and commit of this process."""
-    from lifetf.backends import current, precision
+    from lifetf.nets.backends import current, precision
 
     backend = current()
     device = backend.device()

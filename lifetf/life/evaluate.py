@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lifetf.rules import evolve, local_configurations, next_centre, random_boards
+from lifetf.life.rules import evolve, local_configurations, next_centre, random_boards
 from lifetf.seeding import EVAL
 
 

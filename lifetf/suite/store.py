@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lifetf.claims import Verdict
-from lifetf.experiment import Experiment
-from lifetf.train import ROW_COLUMNS, TRAINER_VERSION, train
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.train import ROW_COLUMNS, TRAINER_VERSION, train
+from lifetf.suite.verdict import Verdict
 
 DEFAULT_CACHE = Path(os.environ.get("LIFETF_CACHE", Path(__file__).resolve().parent.parent
                                     / ".lifetf-cache"))
@@ -56,7 +56,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 def compute_key() -> str:
     """What besides the experiment and seed decides a trial: trainer version, backend and
     precision mode ('3|tensorflow|float32')."""
-    from lifetf.backends import current, precision
+    from lifetf.nets.backends import current, precision
 
     return f"{TRAINER_VERSION}|{current().name}|{precision()}"
 
@@ -68,7 +68,7 @@ def trial_key(experiment: Experiment, seed: int) -> str:
 
 
 def _row_to_arrays(row: dict, key: str) -> dict[str, np.ndarray]:
-    from lifetf.provenance import environment
+    from lifetf.suite.provenance import environment
 
     arrays = {"trial_key": np.array(key), "seed": np.array(int(row["seed"])),
               "provenance": np.array(json.dumps(environment(), sort_keys=True))}

@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from lifetf.experiment import Experiment
-from lifetf.rules import evolve, random_boards
+from lifetf.life.rules import evolve, random_boards
+from lifetf.nets.experiment import Experiment
 
 GRAD_LIMIT = 0.05  # a quarter of the typical gradient norm (0.1-0.3) of descending runs
 HIGH_LOSS_SHARE = 0.8  # "the loss stays high": >= 80% of the constant predictor's loss

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lifetf.claims import CATALOGUE, VERDICTS, Claim, Verdict, get_claim
-from lifetf.provenance import commit, device_label
+from lifetf.suite.provenance import commit, device_label
+from lifetf.suite.verdict import CATALOGUE, VERDICTS, Claim, Verdict, get_claim
 
 __all__ = ["collect_provenance", "render_report", "write_report"]
 
@@ -66,7 +66,7 @@ def collect_provenance(
     versions, device, commit. The backend is imported here (lazily), so that importing the
     report stays cheap.
     """
-    from lifetf.backends import current, precision
+    from lifetf.nets.backends import current, precision
 
     return {
         "profile": profile,

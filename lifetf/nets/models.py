@@ -2,7 +2,7 @@
 
 A network is described by a tuple of :class:`LayerSpec` (convolutions with their activation and
 channel dropout) plus an output kind. The same description builds an ordinary Keras model
-(:func:`build`) and the many-member ensemble of :mod:`lifetf.ensemble`, so both compute the
+(:func:`build`) and the many-member ensemble of :mod:`lifetf.nets.ensemble`, so both compute the
 same function from the same weights.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lifetf.rules import get_rule
+from lifetf.life.rules import get_rule
 
 ARCHS = ("firner", "springer")
 ACTIVATIONS = ("relu", "leaky_relu")

@@ -1,12 +1,12 @@
 """Loss-landscape tools: symmetries, aligned walks between networks, barriers, Hessians, saddles.
 
 A network is a weight list [kernel0, bias0, kernel1, ...] for a tuple of
-:class:`~lifetf.models.LayerSpec`. Hidden units of ReLU and LeakyReLU networks can be permuted
+:class:`~lifetf.nets.models.LayerSpec`. Hidden units of ReLU and LeakyReLU networks can be permuted
 and positively rescaled without changing the function; :func:`align` removes both symmetries
 (a canonical rescaling plus weight matching as in Ainsworth et al., "Git Re-Basin") so that a
 straight walk between two networks shows barriers of the landscape, not of the symmetry.
 :func:`walks` evaluates many interpolation points at once as members of an
-:class:`~lifetf.ensemble.Ensemble`; :func:`hessian` and :func:`find_critical_points` examine
+:class:`~lifetf.nets.ensemble.Ensemble`; :func:`hessian` and :func:`find_critical_points` examine
 tiny networks exactly with float64 autodiff on the current Keras backend.
 """
 
@@ -20,9 +20,9 @@ from functools import lru_cache, partial
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from lifetf.backends import current
-from lifetf.models import OUTPUTS, LayerSpec, clamp, keras_activation
-from lifetf.train import cell_losses
+from lifetf.nets.backends import current
+from lifetf.nets.models import OUTPUTS, LayerSpec, clamp, keras_activation
+from lifetf.nets.train import cell_losses
 
 Weights = list[np.ndarray]
 
@@ -332,7 +332,7 @@ def evaluate_members(
     Networks run as members of one Ensemble (chunks of at most ``max_members``, the last padded)
     over batches of boards sized to keep activations within WALK_MEMORY_BYTES.
     """
-    from lifetf.ensemble import Ensemble
+    from lifetf.nets.ensemble import Ensemble
 
     _check_output(output)
     boards, targets = _check_boards(boards, targets)
@@ -566,7 +566,7 @@ def _shared_input_logits(ensemble, params, boards):
     import keras
     from keras import ops
 
-    from lifetf.ensemble import extract_patches
+    from lifetf.nets.ensemble import extract_patches
 
     spec = ensemble.specs[0]
     count, height, width = boards.shape
@@ -602,7 +602,7 @@ def find_critical_points(
     import keras
     from keras import ops
 
-    from lifetf.ensemble import Ensemble
+    from lifetf.nets.ensemble import Ensemble
 
     _check_output(output)
     steps = _check_count("steps", steps, 0)

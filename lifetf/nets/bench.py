@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lifetf.experiment import Experiment
+from lifetf.nets.experiment import Experiment
 
 FIRNER_DEFAULT = Experiment()  # 5000 batches of 32 10x10 boards, m = 1, ReLU, clamp
 QUICK_SWEEP = Experiment(board_size=8, batch_size=32, batches=3000, output="sigmoid",
@@ -47,7 +47,7 @@ def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
     """FLOP/s of a float32 size x size matrix product on the current backend (best of runs)."""
     from keras import ops
 
-    from lifetf.backends import current
+    from lifetf.nets.backends import current
 
     product = current().compile(lambda a, b: ops.matmul(a, b))
     rng = np.random.default_rng(0)
@@ -80,7 +80,7 @@ class Timing:
 
 def time_trainer(name: str, experiment: Experiment, members: int, window: int) -> Timing:
     """Steady-state seconds per model of ``members`` members, over ``window`` timed batches."""
-    from lifetf.train import _Trainer
+    from lifetf.nets.train import _Trainer
 
     every = experiment.record_every
     window = max(every, window // every * every)
@@ -102,8 +102,8 @@ def fit_one_by_one(experiment: Experiment, seeds: list[int], batches: int) -> fl
     ``batches`` batches to the protocol's)."""
     import keras
 
-    from lifetf.models import build
-    from lifetf.rules import evolve, random_boards
+    from lifetf.life.rules import evolve, random_boards
+    from lifetf.nets.models import build
 
     began = time.perf_counter()
     for seed in seeds:
@@ -125,7 +125,7 @@ def run(members: int = 64, window: int = 500, fit_seeds: int = 2, fit_batches: i
     """Time everything on the current backend; prints a table and returns the figures."""
     from tabulate import tabulate
 
-    from lifetf.provenance import device_label, environment
+    from lifetf.suite.provenance import device_label, environment
 
     unknown = sorted(set(workloads) - set(WORKLOADS))
     if unknown:

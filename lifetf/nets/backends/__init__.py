@@ -2,7 +2,7 @@
 
 The models, losses and random streams are written once in ``keras.ops``. What differs between
 TensorFlow and JAX (compiling a chunk of updates, taking gradients, the loop, the optimiser
-step, float64 derivatives) sits behind :class:`~lifetf.backends.base.Backend`, with one thin
+step, float64 derivatives) sits behind :class:`~lifetf.nets.backends.base.Backend`, with one thin
 module per backend. :func:`select` must run before Keras is imported; :func:`current` returns
 the implementation for the backend Keras was imported with.
 """
@@ -15,7 +15,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from lifetf.backends.base import Backend, BackendError, OptimizerLoop
+from lifetf.nets.backends.base import Backend, BackendError, OptimizerLoop
 
 __all__ = ["BACKENDS", "Backend", "BackendError", "OptimizerLoop", "current", "limit_threads",
            "precision", "select"]
@@ -95,11 +95,11 @@ def current() -> Backend:
 
     name = keras.backend.backend()
     if name == "tensorflow":
-        from lifetf.backends.tf_backend import TensorFlowBackend
+        from lifetf.nets.backends.tf_backend import TensorFlowBackend
 
         backend: Backend = TensorFlowBackend()
     elif name == "jax":
-        from lifetf.backends.jax_backend import JaxBackend
+        from lifetf.nets.backends.jax_backend import JaxBackend
 
         backend = JaxBackend()
     else:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lifetf.claims import Verdict
 from lifetf.stats import fisher_two_proportions
-from lifetf.store import atomic_write_text
+from lifetf.suite.store import atomic_write_text
+from lifetf.suite.verdict import Verdict
 
 GATE_ALPHA = 1e-3
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lifetf.experiment import Experiment
+from lifetf.nets.experiment import Experiment
 
 
 @dataclass(frozen=True)

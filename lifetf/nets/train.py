@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from lifetf import seeding
-from lifetf.backends import current
-from lifetf.ensemble import Ensemble
-from lifetf.evaluate import board_scores, eval_set, truth_table_errors, truth_table_windows
-from lifetf.experiment import Experiment
-from lifetf.models import hand_built_weights, n_blocks, seeded_initial_weights
-from lifetf.rules import ops_evolve
+from lifetf.life.evaluate import board_scores, eval_set, truth_table_errors, truth_table_windows
+from lifetf.life.rules import ops_evolve
+from lifetf.nets.backends import current
+from lifetf.nets.ensemble import Ensemble
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.models import hand_built_weights, n_blocks, seeded_initial_weights
 
 # Bump when a change alters what training computes: it is part of every cache key.
 # 3: boards, dropout masks, orders and sign flips from the counter-based Threefry generator.

@@ -8,7 +8,8 @@ import json
 import math
 from dataclasses import dataclass
 
-from lifetf.models import (
+from lifetf.life.rules import RULES
+from lifetf.nets.models import (
     ACTIVATIONS,
     ARCHS,
     INITS,
@@ -18,7 +19,6 @@ from lifetf.models import (
     layer_specs,
     n_blocks,
 )
-from lifetf.rules import RULES
 
 OPTIMIZERS = ("adam", "sgd")
 # fields added after trials were first cached: left out of the key at their defaults, so the

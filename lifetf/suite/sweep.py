@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lifetf import stats
-from lifetf.claims import Estimate
+from lifetf.suite.verdict import Estimate
 
 
 def count_rate(name: str, wins: int, n: int) -> Estimate:

@@ -1,7 +1,7 @@
 """Cached results of the small non-Game-of-Life trainers, keyed by their frozen configuration.
 
 A result (one structured numpy array, one record per seed) is kept through
-:meth:`lifetf.store.TrialStore.derived` under a name made of a prefix, a sha256 key of the
+:meth:`lifetf.suite.store.TrialStore.derived` under a name made of a prefix, a sha256 key of the
 configuration dataclass, a sha256 key of the seeds and the trainer's own version string: the
 store writes it atomically (safe under pytest-xdist) and recomputes a corrupt file; bumping the
 version string retires every older result of that trainer.

@@ -10,7 +10,7 @@ from contextlib import nullcontext
 import numpy as np
 import tensorflow as tf
 
-from lifetf.backends.base import (
+from lifetf.nets.backends.base import (
     Backend,
     DeviceInfo,
     MemberLosses,

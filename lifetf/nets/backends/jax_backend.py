@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lifetf.backends.base import (
+from lifetf.nets.backends.base import (
     Backend,
     DeviceInfo,
     MemberLosses,

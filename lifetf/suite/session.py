@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lifetf.baseline import compare
-from lifetf.claims import Verdict, check_verdict, get_claim
-from lifetf.profiles import Profile
-from lifetf.store import TrialStore, save_verdict
+from lifetf.suite.baseline import compare
+from lifetf.suite.profiles import Profile
+from lifetf.suite.store import TrialStore, save_verdict
+from lifetf.suite.verdict import Verdict, check_verdict, get_claim
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORTS = PROJECT_ROOT / "reports"

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lifetf import seeding
-from lifetf.backends import current
-from lifetf.keyed import cached_records
+from lifetf.nets.backends import current
+from lifetf.suite.keyed import cached_records
 
 # Bump when a change alters what the two-input trainer computes: part of every cache name.
 # 2: dropout masks from the counter-based generator; one trainer for both Keras backends.
