@@ -1,4 +1,4 @@
-"""Command line: ``python -m lifetf train|report|bench``."""
+"""Command line: ``python -m lifetf train|report|bench|plan|run``."""
 
 from __future__ import annotations
 
@@ -86,9 +86,89 @@ def _report(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from lifetf.nets import bench
+    from lifetf.nets.provenance import device_slug
 
-    bench.run(args.members, args.window, args.fit_seeds, args.fit_batches,
-              tuple(args.workload or bench.WORKLOADS))
+    result = bench.run(args.members, args.window, args.fit_seeds, args.fit_batches,
+                       tuple(args.workload or bench.WORKLOADS))
+    if args.save_calibration:
+        path = bench.calibration(result).save(calibration_path(args.cache_dir, device_slug()))
+        print(f"calibration saved: {path}")
+    return 0
+
+
+def _calibration(args: argparse.Namespace):
+    """The cost model to price a plan with: a file, the H200's or the CPU's committed one, or
+    the current device's (its bench calibration if saved, else the committed one)."""
+    from lifetf.nets.costs import Calibration, committed
+    from lifetf.nets.provenance import device_slug
+
+    if args.calibration:
+        return Calibration.load(args.calibration)
+    if args.device != "current":
+        return committed(args.device)
+    saved = calibration_path(args.cache_dir, device_slug())
+    return Calibration.load(saved) if saved.exists() else committed(device_slug())
+
+
+def calibration_path(cache_dir, slug: str) -> Path:
+    from lifetf.suite.store import DEFAULT_CACHE
+
+    return Path(cache_dir or DEFAULT_CACHE) / f"calibration-{slug}.json"
+
+
+def _claims(args: argparse.Namespace):
+    """The claims named by --claims (IDs or parts of them), else all."""
+    from lifetf.suite.catalogue import catalogue
+
+    if not args.claims:
+        return catalogue()
+    wanted = [w.strip().upper() for w in args.claims.split(",") if w.strip()]
+    chosen = tuple(c for c in catalogue() if any(w in c.id for w in wanted))
+    if not chosen:
+        raise SystemExit(f"lifetf: --claims {args.claims!r} matches no claim ID")
+    return chosen
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from lifetf.suite.plan import estimate
+    from lifetf.suite.profiles import get_profile
+
+    calibration = _calibration(args)
+    rows, total = estimate(get_profile(args.profile), calibration, args.seed_base, _claims(args))
+    print(f"profile {args.profile}, priced for {calibration.device} ({calibration.backend}); "
+          f"calibration: {calibration.source}")
+    print(tabulate([[r.claim, r.experiments, r.models, f"{r.seconds:.0f}"] for r in rows]
+                   + [[total.claim, total.experiments, total.models, f"{total.seconds:.0f}"]],
+                   headers=["claim", "experiments", "models", "device seconds"],
+                   tablefmt="github"))
+    wall = total.seconds / args.gpus
+    print(f"on {args.gpus} device{'s' if args.gpus > 1 else ''}: about {wall / 60:.1f} minutes of "
+          f"wall time, {total.seconds / 3600:.2f} device-hours in all")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from lifetf.suite.executors import ExecutorError, run
+    from lifetf.suite.plan import needs, trials, units
+    from lifetf.suite.profiles import get_profile
+    from lifetf.suite.store import DEFAULT_CACHE, TrialStore
+
+    store = TrialStore(args.cache_dir or DEFAULT_CACHE)
+    problem = store.location.problem()
+    if problem:
+        print(f"lifetf run: --cache-dir: {problem}", file=sys.stderr)
+        return 2
+    work = units(trials(needs(_claims(args), get_profile(args.profile), args.seed_base)), store)
+    print(f"{len(work)} units, {sum(len(u.seeds) for u in work)} trials to train "
+          f"({args.executor} executor, store {store.location.label})", file=sys.stderr)
+    try:
+        trained = run(args.executor, work, store, args.backend, args.allow_tf32, args.address)
+    except ExecutorError as error:
+        print(f"lifetf run: {error}", file=sys.stderr)
+        return 2
+    print(f"trained {trained} trials", file=sys.stderr)
     return 0
 
 
@@ -111,6 +191,8 @@ def _workloads() -> tuple[str, ...]:
 def make_parser() -> argparse.ArgumentParser:
     from lifetf.life.rules import RULES
     from lifetf.nets.models import ACTIVATIONS, ARCHS, INITS, OUTPUTS
+    from lifetf.suite.executors import EXECUTORS
+    from lifetf.suite.profiles import PROFILES
 
     parser = argparse.ArgumentParser(prog="python -m lifetf", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,8 +219,9 @@ def make_parser() -> argparse.ArgumentParser:
     _add_backend_options(t)
     t.set_defaults(func=_train)
 
+    profiles = tuple(PROFILES)
     r = sub.add_parser("report", help="rebuild the report from stored verdicts, no training")
-    r.add_argument("--profile", choices=("quick", "paper"), default="quick")
+    r.add_argument("--profile", choices=profiles, default="quick")
     r.add_argument("--seed-base", type=int, default=0)
     r.add_argument("--report", type=Path, default=None,
                    help="default reports/REPORT.md (reports/REPORT-jax.md for --backend jax)")
@@ -155,8 +238,34 @@ def make_parser() -> argparse.ArgumentParser:
                    help="batches each one-by-one fit trains (scaled to the protocol)")
     b.add_argument("--workload", action="append", choices=list(_workloads()),
                    help="time only these workloads (repeatable; default all)")
+    b.add_argument("--save-calibration", action="store_true",
+                   help="save the measured cost model for `lifetf plan` on this device")
+    b.add_argument("--cache-dir", default=None, help="where the calibration is saved")
     _add_backend_options(b)
     b.set_defaults(func=_bench)
+
+    p = sub.add_parser("plan", help="every claim's experiments, models and estimated time")
+    p.add_argument("--profile", choices=profiles, default="quick")
+    p.add_argument("--gpus", type=_positive, default=1, help="devices that share the work")
+    p.add_argument("--device", choices=("current", "h200", "cpu"), default="current",
+                   help="price for this device (default: the one here)")
+    p.add_argument("--calibration", type=Path, default=None, help="a cost model file")
+    p.add_argument("--claims", default="", help="IDs or parts of IDs, comma-separated")
+    p.add_argument("--seed-base", type=int, default=0)
+    p.add_argument("--cache-dir", default=None, help="where bench saved a calibration")
+    _add_backend_options(p)
+    p.set_defaults(func=_plan)
+
+    x = sub.add_parser("run", help="train every trial a profile's claims need into the store")
+    x.add_argument("--profile", choices=profiles, default="quick")
+    x.add_argument("--executor", choices=EXECUTORS, default="inprocess")
+    x.add_argument("--address", default=None, help="Ray cluster address (default $RAY_ADDRESS, "
+                   "else a local cluster)")
+    x.add_argument("--cache-dir", default=None, help="the store: a folder or an fsspec URL")
+    x.add_argument("--claims", default="", help="IDs or parts of IDs, comma-separated")
+    x.add_argument("--seed-base", type=int, default=0)
+    _add_backend_options(x)
+    x.set_defaults(func=_run)
     return parser
 
 

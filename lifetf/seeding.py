@@ -32,6 +32,10 @@ TRAIN_SET = 0x5E7  # the fixed training set itself
 LOSS_BOARDS = 0x1055  # the fixed boards on which initial and final loss are taken
 EVAL = 0x7E57  # the test boards of the success measure
 CLASSIFIER_INIT, CLASSIFIER_ORDER, CLASSIFIER_PROBE = 0xC1A5, 0x0DE5, 0x9E0B
+WALK_BOARDS = 0x3A1C  # the boards on which loss walks are evaluated
+PLATEAU_BOARDS = 0xC0  # the boards of the constant predictor's loss
+PERMUTATION = 0x9E47  # permutation tests and re-pairings of the claims
+FIGURE = 0xF16  # jitter in figures
 NOISY_DATA, NOISY_INIT, NOISY_MASK = 0xDA7B, 0x1417, 0xD80A
 
 _ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from lifetf.life.rules import evolve, random_boards
 from lifetf.nets.experiment import Experiment
+from lifetf.seeding import PLATEAU_BOARDS, numpy_rng
 
 GRAD_LIMIT = 0.05  # a quarter of the typical gradient norm (0.1-0.3) of descending runs
 HIGH_LOSS_SHARE = 0.8  # "the loss stays high": >= 80% of the constant predictor's loss
@@ -26,7 +27,8 @@ STALL_SHARE = 1 / 15  # a stall lasts at least 1/15 of training (200 of 3000 bat
 @lru_cache(maxsize=32)
 def constant_loss(rule: str, steps: int, board_size: int, density: float) -> float:
     """BCE of the best constant prediction: the entropy of the share of live target cells."""
-    boards = random_boards(20000, board_size, density, seed=np.random.SeedSequence([steps, 0xC0]))
+    boards = random_boards(20000, board_size, density,
+                           seed=numpy_rng(steps, PLATEAU_BOARDS))
     live = float(evolve(boards, rule, steps).mean())
     live = min(max(live, 1e-7), 1 - 1e-7)
     return float(-(live * np.log(live) + (1 - live) * np.log(1 - live)))

@@ -68,6 +68,7 @@ class Timing:
 
     workload: str
     members: int
+    seconds_per_batch: float  # one update of the whole graph (all members), steady state
     seconds_per_model: float  # the full protocol, steady state
     compile_seconds: float  # building and compiling the first chunk (once per graph)
     gflops: float  # achieved training arithmetic rate
@@ -93,8 +94,31 @@ def time_trainer(name: str, experiment: Experiment, members: int, window: int) -
         trainer.run(start, every)
     per_batch = (time.perf_counter() - began) / window
     per_model = per_batch * experiment.batches / members
-    return Timing(name, members, per_model, compiled,
+    return Timing(name, members, per_batch, per_model, compiled,
                   training_flops(experiment) / per_model / 1e9)
+
+
+def calibration(result: dict):
+    """A cost model (lifetf.nets.costs) from a run's timings: seconds per model of the unit
+    protocol at each workload's multiply-adds per cell and block."""
+    from lifetf.nets.costs import Calibration, macs_per_cell
+
+    unit = {"batches": 10000, "batch_size": 128, "cells": 100}
+    points = {}
+    for timing in result["timings"]:
+        e = WORKLOADS[timing["workload"]]
+        blocks = max(1, sum(1 for s in e.layers if s.kernel == 3))
+        scale = (e.batches * e.batch_size * e.board_size**2
+                 / (unit["batches"] * unit["batch_size"] * unit["cells"]))
+        points[macs_per_cell(e)] = timing["seconds_per_model"] / scale / blocks
+    env = result["environment"]
+    return Calibration(
+        device=result["device"], backend=env["backend"],
+        source=f"python -m lifetf bench on {result['device']} ({env['backend']}, commit "
+               f"{env['commit']})", unit=unit, points=tuple(sorted(points.items())),
+        step_seconds=min(t["seconds_per_batch"] for t in result["timings"]),
+        compile_seconds=float(np.mean([t["compile_seconds"] for t in result["timings"]])),
+        members=max(t["members"] for t in result["timings"]))
 
 
 def fit_one_by_one(experiment: Experiment, seeds: list[int], batches: int) -> float:
@@ -125,7 +149,7 @@ def run(members: int = 64, window: int = 500, fit_seeds: int = 2, fit_batches: i
     """Time everything on the current backend; prints a table and returns the figures."""
     from tabulate import tabulate
 
-    from lifetf.suite.provenance import device_label, environment
+    from lifetf.nets.provenance import device_label, environment
 
     unknown = sorted(set(workloads) - set(WORKLOADS))
     if unknown:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import math
 from dataclasses import dataclass
 
+from lifetf.checks import FieldChecks, stable_key
 from lifetf.life.rules import RULES
 from lifetf.nets.models import (
     ACTIVATIONS,
@@ -27,21 +25,7 @@ LATER_FIELDS = {"train_set": 0, "train_set_seed": 0}
 STARTS = ("random", "hand_built")
 
 
-def _fail(field: str, value: object, expected: str) -> None:
-    raise ValueError(f"Experiment.{field} = {value!r} is invalid: expected {expected}")
-
-
-def _int_at_least(field: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        _fail(field, value, f"an integer >= {low}")
-
-
-def _number_in(field: str, value: object, low: float, high: float, closed: bool = True) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (low <= value <= high if closed else low < value < high)
-    if not ok:
-        bounds = f"[{low}, {high}]" if closed else f"({low}, {high})"
-        _fail(field, value, f"a number in {bounds}")
+CHECK = FieldChecks("Experiment")
 
 
 @dataclass(frozen=True)
@@ -82,51 +66,43 @@ class Experiment:
     train_set_seed: int = 0  # picks the fixed training set (shared by every seed)
 
     def __post_init__(self) -> None:
-        if self.rule not in RULES:
-            _fail("rule", self.rule, f"one of {', '.join(RULES)}")
-        if self.arch not in ARCHS:
-            _fail("arch", self.arch, f"one of {', '.join(ARCHS)}")
-        if self.activation not in ACTIVATIONS:
-            _fail("activation", self.activation, f"one of {', '.join(ACTIVATIONS)}")
-        if self.output not in OUTPUTS:
-            _fail("output", self.output, f"one of {', '.join(OUTPUTS)}")
-        if self.init not in INITS:
-            _fail("init", self.init, f"one of {', '.join(INITS)}")
-        if self.start not in STARTS:
-            _fail("start", self.start, f"one of {', '.join(STARTS)}")
-        if self.optimizer not in OPTIMIZERS:
-            _fail("optimizer", self.optimizer, f"one of {', '.join(OPTIMIZERS)}")
-        _int_at_least("steps", self.steps, 1)
-        _int_at_least("width", self.width, 1)
-        _number_in("depth", self.depth, 0.0, 100.0, closed=False)
-        _int_at_least("sign_flips", self.sign_flips, 0)
+        CHECK.choice("rule", self.rule, RULES)
+        CHECK.choice("arch", self.arch, ARCHS)
+        CHECK.choice("activation", self.activation, ACTIVATIONS)
+        CHECK.choice("output", self.output, OUTPUTS)
+        CHECK.choice("init", self.init, INITS)
+        CHECK.choice("start", self.start, STARTS)
+        CHECK.choice("optimizer", self.optimizer, OPTIMIZERS)
+        CHECK.integer("steps", self.steps, 1)
+        CHECK.integer("width", self.width, 1)
+        CHECK.number("depth", self.depth, 0.0, 100.0, "()")
+        CHECK.integer("sign_flips", self.sign_flips, 0)
         if self.dropout is not None:
-            _number_in("dropout", self.dropout, 0.0, 0.99)
-        _int_at_least("board_size", self.board_size, 3)
-        _number_in("density", self.density, 0.0, 1.0)
-        if not isinstance(self.torus, bool):
-            _fail("torus", self.torus, "True or False")
-        _int_at_least("batch_size", self.batch_size, 1)
-        _int_at_least("batches", self.batches, 0)
-        _number_in("learning_rate", self.learning_rate, 0.0, 10.0, closed=False)
-        _number_in("l1", self.l1, 0.0, 10.0)
-        _int_at_least("data_stream", self.data_stream, 0)
-        _int_at_least("eval_boards", self.eval_boards, 1)
-        _int_at_least("eval_size", self.eval_size, 1)
-        _number_in("eval_density", self.eval_density, 0.0, 1.0)
-        _int_at_least("eval_seed", self.eval_seed, 0)
-        _int_at_least("record_every", self.record_every, 1)
-        _int_at_least("train_set", self.train_set, 0)
-        _int_at_least("train_set_seed", self.train_set_seed, 0)
+            CHECK.number("dropout", self.dropout, 0.0, 0.99)
+        CHECK.integer("board_size", self.board_size, 3)
+        CHECK.number("density", self.density, 0.0, 1.0)
+        CHECK.flag("torus", self.torus)
+        CHECK.integer("batch_size", self.batch_size, 1)
+        CHECK.integer("batches", self.batches, 0)
+        CHECK.number("learning_rate", self.learning_rate, 0.0, 10.0, "()")
+        CHECK.number("l1", self.l1, 0.0, 10.0)
+        CHECK.integer("data_stream", self.data_stream, 0)
+        CHECK.integer("eval_boards", self.eval_boards, 1)
+        CHECK.integer("eval_size", self.eval_size, 1)
+        CHECK.number("eval_density", self.eval_density, 0.0, 1.0)
+        CHECK.integer("eval_seed", self.eval_seed, 0)
+        CHECK.integer("record_every", self.record_every, 1)
+        CHECK.integer("train_set", self.train_set, 0)
+        CHECK.integer("train_set_seed", self.train_set_seed, 0)
         if self.train_set and self.batch_size > self.train_set:
-            _fail("batch_size", self.batch_size,
-                  f"at most the {self.train_set} boards of the fixed training set")
+            CHECK.fail("batch_size", self.batch_size,
+                       f"at most the {self.train_set} boards of the fixed training set")
         if self.start == "hand_built" and n_blocks(self.steps, self.depth) != self.steps:
-            _fail("depth", self.depth, "1.0 when starting from the hand-built weights")
+            CHECK.fail("depth", self.depth, "1.0 when starting from the hand-built weights")
         if self.start == "random" and self.sign_flips:
-            _fail("sign_flips", self.sign_flips, "0 unless start='hand_built'")
+            CHECK.fail("sign_flips", self.sign_flips, "0 unless start='hand_built'")
         if self.sign_flips > self.n_params:
-            _fail("sign_flips", self.sign_flips, f"at most the {self.n_params} parameters")
+            CHECK.fail("sign_flips", self.sign_flips, f"at most the {self.n_params} parameters")
         # equal experiments must share a key: store 1 and 1.0 alike in the float fields
         for name in ("depth", "dropout", "density", "learning_rate", "l1", "eval_density"):
             value = getattr(self, name)
@@ -178,8 +154,7 @@ class Experiment:
     @property
     def key(self) -> str:
         """Stable 16-hex-digit key from every field (sha256 of canonical JSON, not ``hash()``)."""
-        text = json.dumps(self.key_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return stable_key(self.key_dict())
 
     def replace(self, **changes) -> Experiment:
         return dataclasses.replace(self, **changes)

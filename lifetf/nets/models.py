@@ -56,15 +56,9 @@ def n_blocks(steps: int, depth: float = 1.0) -> int:
     return max(1, math.floor(steps * depth))
 
 
-def layer_specs(
-    arch: str,
-    steps: int,
-    width: int = 1,
-    depth: float = 1.0,
-    activation: str = "relu",
-    output: str = "sigmoid",
-    dropout: float = 0.0,
-) -> tuple[LayerSpec, ...]:
+def layer_specs(arch: str, steps: int, width: int = 1, depth: float = 1.0,
+                activation: str = "relu", output: str = "sigmoid",
+                dropout: float = 0.0) -> tuple[LayerSpec, ...]:
     """The layers of ``arch`` for ``steps`` steps at width multiplier ``width``.
 
     ``firner``: per block a 3x3 conv 1->2m, 1x1 2m->m, 1x1 m->1 (the last block's last layer is
@@ -158,14 +152,8 @@ def _step_filters(rule: str, centre: float, neighbour: float) -> np.ndarray:
     return kernel
 
 
-def hand_built_weights(
-    arch: str,
-    rule: str,
-    steps: int,
-    width: int = 1,
-    output: str = "sigmoid",
-    depth: float = 1.0,
-) -> list[np.ndarray]:
+def hand_built_weights(arch: str, rule: str, steps: int, width: int = 1, output: str = "sigmoid",
+                       depth: float = 1.0) -> list[np.ndarray]:
     """Exact weights computing ``steps`` steps of ``rule`` (with ReLU), extra channels zero.
 
     Let x = 0.5 * centre + live neighbours; the next state is alive iff 2.5 <= x <= 3.5.
@@ -276,16 +264,8 @@ def build_from_specs(layers: tuple[LayerSpec, ...], output: str, name: str = "li
     return keras.Model(inputs, x, name=name)
 
 
-def build(
-    arch: str,
-    steps: int,
-    width: int = 1,
-    depth: float = 1.0,
-    activation: str = "relu",
-    output: str = "sigmoid",
-    init: str = "pytorch",
-    seed: int = 0,
-):
+def build(arch: str, steps: int, width: int = 1, depth: float = 1.0, activation: str = "relu",
+          output: str = "sigmoid", init: str = "pytorch", seed: int = 0):
     """A Keras model of ``arch`` for ``steps`` steps, initialised from ``seed`` with ``init``.
 
     ``init="normalize"`` also inserts Firner's 40% channel dropout after each 3x3 layer but the
@@ -299,14 +279,8 @@ def build(
     return model
 
 
-def hand_built(
-    arch: str,
-    rule: str,
-    steps: int,
-    width: int = 1,
-    output: str = "sigmoid",
-    activation: str = "relu",
-):
+def hand_built(arch: str, rule: str, steps: int, width: int = 1, output: str = "sigmoid",
+               activation: str = "relu"):
     """A Keras model of ``arch`` carrying the exact hand-built weights for ``rule``."""
     layers = layer_specs(arch, steps, width, 1.0, activation, output)
     model = build_from_specs(layers, output, name=f"{arch}_{rule}_exact_n{steps}_m{width}")

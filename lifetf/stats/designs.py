@@ -8,7 +8,7 @@ number of trials from it. The claims keep it below 1e-3.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -20,7 +20,6 @@ from lifetf.stats.testing import (
     Alternative,
     Design,
     IntervalMethod,
-    TestResult,
     _ca_z,
     _check_choice,
     _check_open_unit,
@@ -28,28 +27,20 @@ from lifetf.stats.testing import (
     _count,
     _trend_arrays,
     _z_p_value,
-    boschloo_two_proportions,
     fisher_two_proportions,
     proportion_interval,
 )
 
-#: Largest number of (k1, k2) tables design_two_proportions enumerates with Boschloo's test
-#: (each scipy.stats.boschloo_exact call takes a few milliseconds).
-BOSCHLOO_MAX_TABLES = 1100
 #: Largest product of (n_i + 1) that design_trend enumerates exactly; beyond it, Monte Carlo.
 TREND_EXACT_MAX_CONFIGS = 2_000_000
 
 __all__ = [
-    "design_lower_bound",
+    "design_bound",
     "design_rank_correlation",
     "design_rank_sum",
     "design_sign_test",
     "design_trend",
     "design_two_proportions",
-    "design_upper_bound",
-    "smallest_trials",
-    "trials_for_lower_bound",
-    "trials_for_upper_bound",
 ]
 
 
@@ -172,78 +163,42 @@ def _bound_design(
     )
 
 
-def design_upper_bound(
-    trials: int,
-    p_true: float,
-    bound: float,
-    level: float = 0.95,
-    method: IntervalMethod = "wilson",
-    *,
-    p_alt: float | None = None,
-) -> Design:
-    """Exact false-failure chance of the rule "upper confidence bound of the rate < bound".
+def design_bound(trials: int, p_true: float, bound: float, side: Literal["upper", "lower"],
+                 level: float = 0.95, method: IntervalMethod = "wilson", *,
+                 p_alt: float | None = None) -> Design:
+    """Exact false-failure chance of "the rate's confidence bound on ``side`` is beyond bound":
+    the upper bound below it, or the lower bound above it.
 
-    false_failure = P(upper bound >= bound | p = p_true), summed over all k in 0..trials;
-    power (if p_alt is given) = P(rule fails | p = p_alt), i.e. a too-high rate is caught.
+    false_failure = P(the rule fails | p = p_true), summed over all k in 0..trials; power (if
+    p_alt is given) = P(rule fails | p = p_alt), i.e. a rate on the wrong side is caught.
     """
-    return _bound_design(trials, p_true, bound, level, method, p_alt, "upper")
+    _check_choice(side, ("upper", "lower"), "side")
+    return _bound_design(trials, p_true, bound, level, method, p_alt, side)
 
 
-def design_lower_bound(
-    trials: int,
-    p_true: float,
-    bound: float,
-    level: float = 0.95,
-    method: IntervalMethod = "wilson",
-    *,
-    p_alt: float | None = None,
-) -> Design:
-    """Exact false-failure chance of the rule "lower confidence bound of the rate > bound".
-
-    false_failure = P(lower bound <= bound | p = p_true), summed over all k in 0..trials;
-    power (if p_alt is given) = P(rule fails | p = p_alt), i.e. a too-low rate is caught.
-    """
-    return _bound_design(trials, p_true, bound, level, method, p_alt, "lower")
-
-
-def _two_sample_p_values(
-    n1: int, n2: int, test: str, alternative: str
-) -> np.ndarray:
-    """p-values of the two-proportion test for every table (k1, k2), shape (n1 + 1, n2 + 1)."""
+def _two_sample_p_values(n1: int, n2: int, alternative: str) -> np.ndarray:
+    """Fisher p-values for every table (k1, k2), shape (n1 + 1, n2 + 1)."""
     k1, k2 = np.meshgrid(np.arange(n1 + 1), np.arange(n2 + 1), indexing="ij")
-    if test == "fisher" and alternative != "two-sided":
-        # One-sided Fisher p-values are hypergeometric tails; identical to fisher_exact.
+    if alternative != "two-sided":
+        # one-sided Fisher p-values are hypergeometric tails, identical to fisher_exact's
         total = k1 + k2
         if alternative == "greater":
             return stats.hypergeom.sf(k1 - 1, n1 + n2, total, n1)
         return stats.hypergeom.cdf(k1, n1 + n2, total, n1)
-    func: Callable[..., TestResult] = (
-        fisher_two_proportions if test == "fisher" else boschloo_two_proportions
-    )
     out = np.empty(k1.shape)
     for a in range(n1 + 1):
         for b in range(n2 + 1):
-            out[a, b] = func(a, n1, b, n2, alternative).p_value
+            out[a, b] = fisher_two_proportions(a, n1, b, n2, alternative).p_value
     return out
 
 
-def design_two_proportions(
-    n1: int,
-    p1: float,
-    n2: int,
-    p2: float,
-    alpha: float,
-    test: Literal["fisher", "boschloo"] = "fisher",
-    alternative: Alternative = "greater",
-    *,
-    alt: tuple[float, float] | None = None,
-) -> Design:
-    """Exact false-failure chance of "the two-proportion test rejects p1 == p2 at alpha".
+def design_two_proportions(n1: int, p1: float, n2: int, p2: float, alpha: float,
+                           alternative: Alternative = "greater", *,
+                           alt: tuple[float, float] | None = None) -> Design:
+    """Exact false-failure chance of "Fisher's test rejects p1 == p2 at alpha".
 
     Enumerates every table (k1, k2) with binomial weights: false_failure = P(p > alpha | p1, p2).
-    power (if alt=(p1', p2') is given, e.g. equal rates) = P(no rejection | alt). One-sided
-    Fisher is vectorised (hypergeometric tails); Boschloo calls scipy once per table and is
-    slow, so it is limited to (n1 + 1) * (n2 + 1) <= BOSCHLOO_MAX_TABLES.
+    power (if alt=(p1', p2') is given, e.g. equal rates) = P(no rejection | alt).
     """
     n1 = _count(n1, "n1")
     n2 = _count(n2, "n2")
@@ -252,14 +207,8 @@ def design_two_proportions(
     p1 = _check_prob(p1, "p1")
     p2 = _check_prob(p2, "p2")
     alpha = _check_open_unit(alpha, "alpha")
-    _check_choice(test, ("fisher", "boschloo"), "test")
     _check_choice(alternative, _ALTERNATIVES, "alternative")
-    if test == "boschloo" and (n1 + 1) * (n2 + 1) > BOSCHLOO_MAX_TABLES:
-        raise ValueError(
-            f"boschloo design with n1={n1}, n2={n2} needs {(n1 + 1) * (n2 + 1)} scipy calls "
-            f"(limit {BOSCHLOO_MAX_TABLES}); use test='fisher' or smaller samples"
-        )
-    not_reject = ~(_two_sample_p_values(n1, n2, test, alternative) <= alpha)
+    not_reject = ~(_two_sample_p_values(n1, n2, alternative) <= alpha)
 
     def chance(q1: float, q2: float) -> float:
         w = np.outer(stats.binom.pmf(np.arange(n1 + 1), n1, q1),
@@ -273,7 +222,7 @@ def design_two_proportions(
         power = chance(a1, a2)
         effect += f"; power at p1={a1}, p2={a2}"
     rule = (
-        f"pass iff the {test} test ({alternative}) of {n1} vs {n2} trials rejects "
+        f"pass iff Fisher's test ({alternative}) of {n1} vs {n2} trials rejects "
         f"p1 == p2 at alpha={alpha}"
     )
     return Design(
@@ -379,133 +328,4 @@ def design_trend(
         false_failure=misses[0],
         power=misses[1] if p_alt is not None else None,
         effect=effect,
-    )
-
-
-def _trials_for_bound(
-    p_true: float,
-    bound: float,
-    max_false_failure: float,
-    level: float,
-    method: str,
-    max_trials: int,
-    stable_window: int,
-    side: Literal["upper", "lower"],
-) -> int:
-    """Scan n = 1.. for the smallest n whose false-failure holds on n..n+stable_window."""
-    p_true = _check_prob(p_true, "p_true")
-    bound = _check_open_unit(bound, "bound")
-    max_false_failure = _check_open_unit(max_false_failure, "max_false_failure")
-    level = _check_open_unit(level, "level")
-    _check_choice(method, tuple(_SCIPY_CI_METHOD), "method")
-    max_trials = _count(max_trials, "max_trials")
-    stable_window = _count(stable_window, "stable_window")
-    if stable_window < 0:
-        raise ValueError(f"stable_window must be >= 0, got {stable_window}")
-    if (side == "upper" and p_true >= bound) or (side == "lower" and p_true <= bound):
-        raise ValueError(
-            f"p_true={p_true} is not on the passing side of bound={bound} for a {side} bound "
-            "rule; no number of trials makes the false-failure chance small"
-        )
-
-    def high(k: int, n: int) -> float:
-        return proportion_interval(k, n, level, method).high
-
-    def low(k: int, n: int) -> float:
-        return proportion_interval(k, n, level, method).low
-
-    # Confidence bounds increase in k and, for fixed k, decrease in n, so the failing set is
-    # {k >= t_n} (upper) or {k <= t_n} (lower) with t_n non-decreasing: track it incrementally.
-    t = 0
-    run_start = None
-    for n in range(1, max_trials + stable_window + 1):
-        if side == "upper":  # t = smallest k with high(k, n) >= bound (high(n, n) = 1)
-            t = min(t, n)
-            while t > 0 and high(t - 1, n) >= bound:
-                t -= 1
-            while high(t, n) < bound:
-                t += 1
-            ff = float(stats.binom.sf(t - 1, n, p_true))
-        else:  # t = largest k with low(k, n) <= bound (low(0, n) = 0)
-            while t > 0 and low(t, n) > bound:
-                t -= 1
-            while t < n and low(t + 1, n) <= bound:
-                t += 1
-            ff = float(stats.binom.cdf(t, n, p_true))
-        if ff <= max_false_failure:
-            if run_start is None:
-                if n > max_trials:
-                    break
-                run_start = n
-            if n - run_start >= stable_window:
-                return run_start
-        else:
-            run_start = None
-    raise ValueError(
-        f"false-failure <= {max_false_failure} not reached (stably over {stable_window + 1} "
-        f"consecutive n) within max_trials={max_trials} for p_true={p_true}, bound={bound}"
-    )
-
-
-def trials_for_upper_bound(
-    p_true: float,
-    bound: float,
-    max_false_failure: float = 1e-3,
-    level: float = 0.95,
-    method: IntervalMethod = "wilson",
-    max_trials: int = 2000,
-    *,
-    stable_window: int = 10,
-) -> int:
-    """Smallest trial count n for which design_upper_bound's false-failure is small enough.
-
-    Because of discreteness the false-failure chance is not monotone in n, so the returned n
-    is the smallest n <= max_trials with false_failure <= max_false_failure for EVERY n' in
-    n..n+stable_window (default 10): a few more trials never break the guarantee. Raises
-    ValueError if no such n exists.
-    """
-    return _trials_for_bound(
-        p_true, bound, max_false_failure, level, method, max_trials, stable_window, "upper"
-    )
-
-
-def trials_for_lower_bound(
-    p_true: float,
-    bound: float,
-    max_false_failure: float = 1e-3,
-    level: float = 0.95,
-    method: IntervalMethod = "wilson",
-    max_trials: int = 2000,
-    *,
-    stable_window: int = 10,
-) -> int:
-    """Smallest trial count n for which design_lower_bound's false-failure is small enough.
-
-    Same stability rule as trials_for_upper_bound: false_failure <= max_false_failure must
-    hold for every n' in n..n+stable_window. Raises ValueError if no such n <= max_trials.
-    """
-    return _trials_for_bound(
-        p_true, bound, max_false_failure, level, method, max_trials, stable_window, "lower"
-    )
-
-
-def smallest_trials(
-    candidates: Sequence[int],
-    design_of: Callable[[int], Design],
-    max_false_failure: float = 1e-3,
-) -> Design:
-    """The design with the fewest trials among ``candidates`` whose false-failure chance is small.
-
-    Lets a claim derive its number of trials from its design instead of from habit; raises a
-    ValueError naming the best candidate when none is good enough.
-    """
-    best: Design | None = None
-    for n in sorted(candidates):
-        design = design_of(n)
-        if design.false_failure <= max_false_failure:
-            return design
-        best = design
-    raise ValueError(
-        f"no candidate number of trials reaches a false-failure chance of {max_false_failure:g}; "
-        f"the largest gives {best}"
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,13 +21,14 @@ __all__ = [
     "Design",
     "proportion_interval",
     "fisher_two_proportions",
-    "boschloo_two_proportions",
     "trend_test",
-    "kendall_trend",
     "rank_correlation",
     "holm",
     "binomial_upper_test",
     "best_of_k",
+    "difference_interval",
+    "agreement_test",
+    "permutation_test",
     "best_of_k_expected",
 ]
 
@@ -191,7 +192,7 @@ def fisher_two_proportions(
 ) -> TestResult:
     """Fisher's exact test of p1 == p2 for two binomial samples; "greater" means p1 > p2.
 
-    Conditional on both margins, so conservative; use Boschloo for more power.
+    Conditional on both margins, so conservative.
     """
     _check_choice(alternative, _ALTERNATIVES, "alternative")
     table = _two_by_two(s1, n1, s2, n2)
@@ -202,26 +203,6 @@ def fisher_two_proportions(
         p_value=float(res.pvalue),
         alternative=alternative,
         detail=f"{s1}/{n1} vs {s2}/{n2}; statistic is the sample odds ratio",
-    )
-
-
-def boschloo_two_proportions(
-    s1: int, n1: int, s2: int, n2: int, alternative: Alternative = "two-sided"
-) -> TestResult:
-    """Boschloo's exact unconditional test of p1 == p2; "greater" means p1 > p2.
-
-    Uniformly more powerful than Fisher's test. scipy.stats.boschloo_exact expects one sample
-    per column ([[s1, s2], [f1, f2]]), with p1, p2 the column success probabilities.
-    """
-    _check_choice(alternative, _ALTERNATIVES, "alternative")
-    table = _two_by_two(s1, n1, s2, n2)
-    res = stats.boschloo_exact(table, alternative=alternative)
-    return TestResult(
-        name="boschloo-exact",
-        statistic=float(res.statistic),
-        p_value=float(res.pvalue),
-        alternative=alternative,
-        detail=f"{s1}/{n1} vs {s2}/{n2}; statistic is Fisher's p-value",
     )
 
 
@@ -286,9 +267,9 @@ def trend_test(
     z = sum_i s_i (x_i - n_i p) / sqrt(p (1 - p) sum_i n_i (s_i - s_bar)^2), p the pooled rate,
     s_i the setting scores (default 0, 1, 2, ...); the p-value uses the normal approximation
     (scipy.stats.norm), as in R's prop.trend.test (z**2 is its chi-squared). With few trials the
-    approximation can be off in the tail: check the design with design_trend, or use
-    kendall_trend. If every setting has 0 successes (or every trial succeeded) there is no
-    variance and no evidence either way: the p-value is 1.0 and `detail` says so.
+    approximation can be off in the tail: check the design with design_trend. If every setting
+    has 0 successes (or every trial succeeded) there is no variance and no evidence either way:
+    the p-value is 1.0 and `detail` says so.
     """
     _check_choice(alternative, tuple(_TREND_TO_SCIPY), "alternative")
     x, n, sc = _trend_arrays(successes, trials, scores)
@@ -309,44 +290,6 @@ def trend_test(
         p_value=float(_z_p_value(z, alternative)),
         alternative=alternative,
         detail="z statistic, normal approximation",
-    )
-
-
-def kendall_trend(
-    successes: Sequence[int],
-    trials: Sequence[int],
-    scores: Sequence[float] | None = None,
-    alternative: TrendAlternative = "increasing",
-) -> TestResult:
-    """Kendall tau-b between setting score and 0/1 outcome, as a rank-based trend test.
-
-    Expands the counts to one (score, outcome) pair per trial and calls scipy.stats.kendalltau
-    (method="auto", which falls back to the tie-corrected normal approximation here). A
-    constant outcome has no variance: p-value 1.0, explained in `detail`.
-    """
-    _check_choice(alternative, tuple(_TREND_TO_SCIPY), "alternative")
-    x, n, sc = _trend_arrays(successes, trials, scores)
-    setting = np.repeat(sc, n.astype(int))
-    outcome = np.concatenate(
-        [np.r_[np.ones(int(k)), np.zeros(int(m - k))] for k, m in zip(x, n, strict=True)]
-    )
-    if x.sum() == 0 or x.sum() == n.sum():
-        return TestResult(
-            name="kendall-trend",
-            statistic=0.0,
-            p_value=1.0,
-            alternative=alternative,
-            detail="degenerate: outcome constant across all trials, p-value set to 1",
-        )
-    res = stats.kendalltau(
-        setting, outcome, method="auto", alternative=_TREND_TO_SCIPY[alternative]
-    )
-    return TestResult(
-        name="kendall-trend",
-        statistic=float(res.statistic),
-        p_value=float(res.pvalue),
-        alternative=alternative,
-        detail="Kendall tau-b of setting score vs 0/1 outcome",
     )
 
 
@@ -455,3 +398,76 @@ def best_of_k_expected(p: float, k: int) -> float:
     if k < 1:
         raise ValueError(f"k must be >= 1, got k={k}")
     return 1.0 - (1.0 - p) ** k
+
+
+# --------------------------------------------------------------------------------------------
+# Difference of two proportions
+# --------------------------------------------------------------------------------------------
+
+
+def difference_interval(
+    wins_a: int, n_a: int, wins_b: int, n_b: int, level: float = 0.95,
+    method: Literal["newcombe", "bootstrap"] = "newcombe", seed: int = 0,
+) -> Interval:
+    """Interval of p_a - p_b: Newcombe's hybrid score interval (from the two Wilson intervals),
+    or a percentile bootstrap (scipy.stats.bootstrap, 9999 resamples, seeded)."""
+    _check_counts(wins_a, n_a)
+    _check_counts(wins_b, n_b)
+    level = _check_open_unit(level, "level")
+    _check_choice(method, ("newcombe", "bootstrap"), "method")
+    estimate = wins_a / n_a - wins_b / n_b
+    if method == "newcombe":
+        a = proportion_interval(wins_a, n_a, level)
+        b = proportion_interval(wins_b, n_b, level)
+        low = estimate - math.hypot(a.estimate - a.low, b.high - b.estimate)
+        high = estimate + math.hypot(a.high - a.estimate, b.estimate - b.low)
+        return Interval(estimate, low, high, level, "newcombe")
+    a = np.r_[np.ones(wins_a), np.zeros(n_a - wins_a)]
+    b = np.r_[np.ones(wins_b), np.zeros(n_b - wins_b)]
+    if a.std() == 0 and b.std() == 0:
+        return Interval(estimate, estimate, estimate, level, "bootstrap")
+    result = stats.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis) - y.mean(axis),
+                             n_resamples=9999, method="percentile", confidence_level=level,
+                             random_state=seed, vectorized=True)
+    interval = result.confidence_interval
+    return Interval(estimate, float(interval.low), float(interval.high), level, "bootstrap")
+
+
+# --------------------------------------------------------------------------------------------
+# Permutation tests of paired runs
+# --------------------------------------------------------------------------------------------
+
+
+def agreement_test(first: Sequence[bool], second: Sequence[bool]) -> tuple[TestResult, float]:
+    """Do paired binary outcomes agree more often than if the pairing were random?
+
+    Exact: under random re-pairing the number of pairs where both are true is hypergeometric,
+    and the agreements are that number times two plus a constant. The statistic is the share of
+    agreeing pairs. Returns the one-sided test and the share expected under random pairing.
+    """
+    a, b = np.asarray(first, bool), np.asarray(second, bool)
+    if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+        raise ValueError(f"first and second must be equally long 1-D sequences, got shapes "
+                         f"{a.shape} and {b.shape}")
+    n, both = a.size, int((a & b).sum())
+    p_value = float(stats.hypergeom.sf(both - 1, n, int(b.sum()), int(a.sum())))
+    chance = (a.sum() * b.sum() + (n - a.sum()) * (n - b.sum())) / n**2
+    return (TestResult("exact permutation (hypergeometric)", float((a == b).mean()), p_value,
+                       "greater", f"agreement under random pairing {chance:.3f}"), float(chance))
+
+
+def permutation_test(
+    a: np.ndarray, b: np.ndarray, statistic: Callable[[np.ndarray, np.ndarray], float],
+    rng: np.random.Generator, permutations: int = 20000,
+) -> tuple[TestResult, float]:
+    """``statistic(a, b)`` of runs paired by index against random re-pairings of b.
+
+    Returns the one-sided test (larger than by chance; p-value (1 + #null >= observed) /
+    (1 + permutations)) and the mean of the null: the statistic's value by chance.
+    """
+    observed = statistic(a, b)
+    null = np.array([statistic(a, b[rng.permutation(len(b))]) for _ in range(permutations)])
+    p_value = (1 + int((null >= observed - 1e-12).sum())) / (1 + permutations)
+    return (TestResult("permutation", float(observed), p_value, "greater",
+                       f"{permutations} random re-pairings"), float(null.mean()))
+

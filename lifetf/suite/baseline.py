@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from lifetf.stats import fisher_two_proportions
-from lifetf.suite.store import atomic_write_text
+from lifetf.suite.io import atomic_write_text
 from lifetf.suite.verdict import Verdict
 
 GATE_ALPHA = 1e-3

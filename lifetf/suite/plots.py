@@ -6,8 +6,7 @@ links a half-written image.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib
@@ -20,12 +19,14 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from lifetf.stats import proportion_interval  # noqa: E402
+from lifetf.suite.io import atomic_write_bytes  # noqa: E402
 
 __all__ = [
     "save_figure",
     "plot_rates",
     "plot_curves",
     "plot_bars",
+    "plot_estimates",
     "plot_histograms",
     "plot_curve_and_points",
     "plot_scatter",
@@ -36,24 +37,14 @@ _FIGSIZE = (6.4, 4.2)
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
-    """Write `fig` as a PNG via a temp file in the same directory and os.replace, then close it.
-
-    Readers (the report, a browser) therefore see either the old image or the new one, never half.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write `fig` as a PNG atomically, then close it: readers (the report, a browser) see
+    either the old image or the new one, never half."""
+    buffer = io.BytesIO()
     try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=120)
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        fig.savefig(buffer, format="png", dpi=120)
     finally:
         plt.close(fig)
-    return path
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _new_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
@@ -166,6 +157,13 @@ def plot_bars(
            color=[f"C{i % 10}" for i in range(len(labels))])
     ax.set_xticks(range(len(labels)), labels, rotation=20 if len(labels) > 4 else 0)
     return save_figure(fig, path)
+
+
+def plot_estimates(estimates: dict, ylabel: str, title: str, path: Path) -> Path:
+    """Bars of Estimates (label -> Estimate) with their intervals where they have them."""
+    return plot_bars({k: e.value for k, e in estimates.items()}, ylabel, title, path,
+                     errors={k: (e.low, e.high) for k, e in estimates.items()
+                             if e.low is not None})
 
 
 def plot_histograms(

@@ -1,7 +1,10 @@
-"""Run profiles: ``quick`` (CPU-sized, the default) and ``paper`` (original protocols, GPU).
+"""Run profiles: the shared protocols and budgets of ``quick`` (a 2-core CPU, the default),
+``gpu`` (one H100/H200-class GPU: the original per-trial protocols, the whole suite in at most 8
+minutes) and ``paper`` (the original protocols and grids, for many GPUs).
 
-A profile changes sizes only (boards, batches, widths, steps); the assertion logic and the
-number of trials, which follows from each claim's statistical design, stay the same.
+A profile changes sizes only (boards, batches, grids, the most trials it affords); the tests,
+their statistics and their decision rules stay the same. Sizes that belong to one claim are
+declared beside that claim (``Claim.sizes``); the protocols several claims share live here.
 """
 
 from __future__ import annotations
@@ -13,42 +16,29 @@ from lifetf.nets.experiment import Experiment
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes of every claim's experiments under one profile."""
+    """The protocols and budget that the claims of one profile share."""
 
     name: str
     description: str
     reference: Experiment  # Firner's default run: 10x10 boards, 5000 batches of 32, Adam 1e-3
-    capacity_max_steps: int  # GOL-CAPACITY checks hand-built weights for 1..this many steps
-    capacity_large_board: int  # and on boards of this size besides the 1000 5x5 test boards
     sweep: Experiment  # the success sweep's protocol (sigmoid + LeakyReLU in the original)
-    sweep_widths: tuple[int, ...]  # GOL-WIDTH-HELPS and GOL-STEPS-HURT grid
+    sweep_widths: tuple[int, ...]  # the sweep's grid (GOL-WIDTH-HELPS, GOL-STEPS-HURT, ...)
     sweep_steps: tuple[int, ...]
-    deep_steps: tuple[int, ...]  # GOL-ALLDEAD-PLATEAU: the long horizons of post 1
-    deep_width: int
     springer: Experiment  # Springer & Kenyon's setting: conway rule, their network, sigmoid
-    tricks_width: int  # GOL-TRICKS compares the tricks at this width (post 1: m = 5)
-    max_trials: int  # the most trials per setting the profile affords; a claim whose design needs
-    # more is underpowered here and reported inconclusive by design, not by chance
-    min_seeds: int = 1  # a floor on trials; each claim's design sets the number it needs
-    # part B, the landscape: walks between a fine-tuned hand-built end and trained ends
-    landscape_wide: int = 4  # the wide network of LAND-WIDTH-SMOOTHS (post 2: m = 5)
-    finetune_batches: int = 1000  # further training of the hand-built end (post 2: 1000 of 128)
-    walk_boards: int = 512  # boards of the training distribution on which walks are evaluated
-    init_width: int = 3  # LAND-INIT-DECIDES: a width where about half the runs succeed
-    # part C, escaping minima: a fixed finite training set
-    escape_width: int = 3  # width of the ESC-MINIBATCH and ESC-OVERFIT networks
-    minibatch_set: int = 32  # boards in ESC-MINIBATCH's training set
-    minibatch_batch: int = 4  # the small minibatch (full batch = the whole set)
-    minibatch_epochs: int = 250
-    overfit_set: int = 4  # boards in ESC-OVERFIT's small training set
-    # part D, outputs and regularisation
-    outputs_epochs: int = 30  # OUT-SOFTMAX-HIDES: epochs of the 8x8-digit classifiers
-    noisy_steps: int = 2000  # REG-NOISY-INPUT: full-batch Adam updates of the two-input model
-    prune_width: int = 4  # REG-PRUNE: the overcomplete width (post 1's tricks run: m = 5)
+    max_trials: int  # the most trials per setting the profile affords; a design that needs
+    # more is underpowered here and its claim inconclusive by design, not by chance
+    escape_width: int = 3  # width of the fixed-set networks (ESC-MINIBATCH, -OVERFIT, -SADDLES)
+    fixed_set: int = 32  # boards of the fixed training set they share
+    sizes_from: str = "quick"  # whose sizes a claim uses when it declares none for this profile
 
     def experiment(self, **changes) -> Experiment:
         """The profile's reference experiment with ``changes``."""
         return self.reference.replace(**changes)
+
+    def finite(self, **changes) -> Experiment:
+        """The sweep protocol on the shared fixed training set (the ESC claims)."""
+        return self.sweep.replace(width=self.escape_width, steps=1, train_set=self.fixed_set,
+                                  train_set_seed=1).replace(**changes)
 
 
 _FIRNER_DEFAULT = Experiment()  # board 10, batch 32, 5000 batches: cheap enough for the CPU
@@ -58,47 +48,42 @@ _SPRINGER = dict(rule="conway", arch="springer", output="sigmoid")
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        description="sized for a 2-core CPU: the whole suite within 15 minutes",
+        description="sized for a 2-core CPU",
         reference=_FIRNER_DEFAULT,
-        capacity_max_steps=20,
-        capacity_large_board=32,
         sweep=Experiment(board_size=8, batch_size=32, batches=3000, **_SWEEP),
         sweep_widths=(1, 2, 3, 4),
         sweep_steps=(1, 2, 3),
-        deep_steps=(10,),
-        deep_width=1,
         springer=Experiment(board_size=8, batch_size=32, batches=3000, **_SPRINGER),
-        tricks_width=2,
-        max_trials=64,
+        max_trials=128,
+    ),
+    "gpu": Profile(
+        name="gpu",
+        description="one H100/H200-class GPU: the original per-trial protocols (boards, batch "
+                    "sizes and counts), grids and trials cut to fit 8 minutes",
+        reference=_FIRNER_DEFAULT,
+        sweep=Experiment(board_size=10, batch_size=128, batches=10000, **_SWEEP),
+        sweep_widths=(1, 2, 5, 10, 20),
+        sweep_steps=(1, 2, 3, 5),
+        springer=Experiment(board_size=10, batch_size=8, batches=125000, **_SPRINGER),
+        max_trials=512,
+        escape_width=5,
+        fixed_set=128,
+        sizes_from="paper",
     ),
     "paper": Profile(
         name="paper",
-        description="the original protocols of protocol.md (board sizes, batch counts), for a GPU",
+        description="the original protocols and grids of protocol.md, for many GPUs",
         reference=_FIRNER_DEFAULT,
-        capacity_max_steps=20,
-        capacity_large_board=64,
         sweep=Experiment(board_size=10, batch_size=128, batches=10000, **_SWEEP),
         sweep_widths=(1, 2, 5, 10, 20, 50, 100),
         sweep_steps=(1, 2, 3, 5, 10, 20),
-        deep_steps=(10, 20),
-        deep_width=5,
         # about 1 million training boards in batches of 8 (Springer & Kenyon, secondary); their
         # board size is not known, so Firner's 10x10 is kept
         springer=Experiment(board_size=10, batch_size=8, batches=125000, **_SPRINGER),
-        tricks_width=5,
         max_trials=512,
-        landscape_wide=5,
-        finetune_batches=1000,
-        walk_boards=128000,  # 1000 batches of 128, as post 2
-        init_width=5,
         escape_width=5,
-        minibatch_set=128,
-        minibatch_batch=8,
-        minibatch_epochs=1000,
-        overfit_set=4,
-        outputs_epochs=30,  # no original protocol: the quick sizes
-        noisy_steps=2000,
-        prune_width=5,
+        fixed_set=128,
+        sizes_from="paper",
     ),
 }
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import importlib
 import numbers
-import os
 import platform
 import re
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tabulate import tabulate
 
-from lifetf.suite.provenance import commit, device_label
-from lifetf.suite.verdict import CATALOGUE, VERDICTS, Claim, Verdict, get_claim
+from lifetf.nets.provenance import commit, device_label
+from lifetf.suite.catalogue import Claim, catalogue, get_claim
+from lifetf.suite.io import atomic_write_text
+from lifetf.suite.verdict import VERDICTS, Verdict
 
 __all__ = ["collect_provenance", "render_report", "write_report"]
 
@@ -156,7 +156,7 @@ def _expected(verdict: Verdict) -> str | None:
 
 def _ordered(verdicts: Iterable[Verdict]) -> list[Verdict]:
     """Verdicts in catalogue order; unknown IDs last, in their given order."""
-    order = {claim.id: i for i, claim in enumerate(CATALOGUE)}
+    order = {claim.id: i for i, claim in enumerate(catalogue())}
     return sorted(verdicts, key=lambda v: order.get(v.claim_id, len(order)))
 
 
@@ -193,7 +193,7 @@ def _summary_section(verdicts: list[Verdict], fresh_ids: set[str]) -> list[str]:
                "trials", "time (s)"]
     parts = ["## Summary", _table(rows, headers)]
     checked = {v.claim_id for v in verdicts}
-    unchecked = [claim.id for claim in CATALOGUE if claim.id not in checked]
+    unchecked = [claim.id for claim in catalogue() if claim.id not in checked]
     if unchecked:
         parts.append("Not yet checked: " + ", ".join(unchecked))
     counts = {name: sum(v.verdict == name for v in verdicts) for name in VERDICTS}
@@ -215,7 +215,7 @@ def _backends_section(by_backend: dict[str, list[Verdict]]) -> list[str]:
     if len(have) < 2:
         return []
     names = list(have)
-    ids = [claim.id for claim in CATALOGUE if any(claim.id in found for found in have.values())]
+    ids = [claim.id for claim in catalogue() if any(claim.id in found for found in have.values())]
     rows, differ = [], []
     for claim_id in ids:
         found = [have[name].get(claim_id) for name in names]
@@ -315,18 +315,5 @@ def write_report(
     by_backend: dict[str, list[Verdict]] | None = None,
 ) -> Path:
     """Render the report and write it atomically (temp file in the same directory, os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_report(verdicts, provenance, fresh_ids, path.parent, by_backend)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600 files; a report is for everyone to read
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    text = render_report(verdicts, provenance, fresh_ids, Path(path).parent, by_backend)
+    return atomic_write_text(path, text)

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lifetf.nets.provenance import PROJECT_ROOT
+from lifetf.stats.decisions import Plan
 from lifetf.suite.baseline import compare
+from lifetf.suite.catalogue import Claim, check_verdict
 from lifetf.suite.profiles import Profile
 from lifetf.suite.store import TrialStore, save_verdict
-from lifetf.suite.verdict import Verdict, check_verdict, get_claim
+from lifetf.suite.verdict import Verdict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORTS = PROJECT_ROOT / "reports"
 
 
@@ -46,6 +48,10 @@ class Suite:
     baseline: dict[str, dict] = field(default_factory=dict)
     check_baseline: bool = True
     establishing: bool = False  # --update-baseline: this run records the expected verdicts
+    # what the running claim has read: experiment (or toy config) key -> seeds; a verdict that
+    # names no trials or experiments of its own gets these
+    read: dict[str, set[int]] = field(default_factory=dict)
+    read_experiments: list[str] = field(default_factory=list)
 
     @property
     def results_dir(self) -> Path:
@@ -64,22 +70,58 @@ class Suite:
         file = f"{results_name(self.profile.name, self.seed_base, self.backend)}-{name}.png"
         return self.figures_dir / file, f"figures/{file}"
 
-    def conclude(self, verdict: Verdict, started: float) -> list[str]:
+    def planned(self, claim: Claim) -> tuple[Plan, int, list[int]]:
+        """The claim's plan under this profile, its trials per arm and their seeds."""
+        plan = claim.plan(self.profile)
+        return plan, plan.trials, self.seeds(plan.trials)
+
+    def plot(self, name: str, draw, *args, **kwargs) -> str:
+        """Draw a figure of this profile with ``draw(*args, path=..., **kwargs)``; returns its
+        path relative to the report."""
+        path, rel = self.figure(name)
+        draw(*args, path=path, **kwargs)
+        return rel
+
+    def begin(self) -> None:
+        """A claim test starts: forget what the previous one read."""
+        self.read, self.read_experiments = {}, []
+
+    def note(self, key: str, seeds, experiment: bool = True) -> None:
+        """Record that the running claim used ``key``'s trials for ``seeds``."""
+        self.read.setdefault(key, set()).update(int(s) for s in seeds)
+        if experiment and key not in self.read_experiments:
+            self.read_experiments.append(key)
+
+    def rows(self, experiment, seeds):
+        """The trials of ``experiment`` for ``seeds``: cached, or trained now."""
+        self.note(experiment.key, seeds)
+        return self.store.rows(experiment, seeds)
+
+    def records(self, config, seeds):
+        """A toy model's records for ``seeds`` (``config.train``), cached under its
+        ``kind`` and ``version``."""
+        self.note(f"{config.kind}:{config!r}", seeds, experiment=False)
+        return self.store.records(config.kind, config.version, config, seeds,
+                                  lambda: config.train(seeds))
+
+    def conclude(self, claim: Claim, verdict: Verdict, started: float) -> list[str]:
         """Stamp and store the verdict; return the problems (expected verdict, baseline gate)."""
         verdict.profile = self.profile.name
+        verdict.trials = verdict.trials or sum(len(s) for s in self.read.values())
+        verdict.experiments = verdict.experiments or list(self.read_experiments)
         verdict.seed_base = self.seed_base
         verdict.backend = self.backend
         verdict.seconds = round(time.perf_counter() - started, 2)
         verdict.recorded_at = datetime.now(UTC).isoformat(timespec="seconds")
         save_verdict(verdict, self.results_dir)
         entry = self.baseline.get(verdict.claim_id)
-        expected = get_claim(verdict.claim_id).expected_for(self.profile.name)
+        expected = claim.expected_for(self.profile.name)
         if expected is None and (entry is not None or self.establishing):
             # no verdict in the registry for this profile: the baseline is the expectation, and
             # a run that refreshes the baseline establishes it
             mismatch = None
         else:
-            mismatch = check_verdict(verdict, self.profile.name)
+            mismatch = check_verdict(claim, verdict, self.profile.name)
         problems = [mismatch] if mismatch else []
         if self.check_baseline:
             if mismatch and entry is not None:

@@ -1,56 +1,40 @@
-"""The trial cache and verdict files: atomic writes, safe under pytest-xdist, corruption caught.
+"""The content-addressed result store: trials, derived results and the verdict files.
 
-A trial is one (Experiment, seed) pair, stored as one ``.npz`` file named by a hash of the
-experiment, the seed and the trainer version. Files are written to a temporary name and renamed
-into place, so a reader sees a whole file or none; a file that fails to load (truncated, bad zip,
-wrong key) is reported in one line, deleted and retrained, never used.
+A trial is one (Experiment, seed) pair, stored as one ``.npz`` file named by a key of the
+experiment, the seed, the trainer version, the backend and the precision mode (one key scheme,
+:func:`lifetf.checks.stable_key`, for every cached thing). The store lives in a local folder
+or at any fsspec URL; files are written once, atomically (:class:`lifetf.suite.io.Location`),
+so many processes and hosts can fill one store. A file that fails to load (truncated, garbled,
+another trial's) is reported in one line, removed and computed again, never used.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lifetf.checks import stable_key
 from lifetf.nets.experiment import Experiment
+from lifetf.nets.provenance import PROJECT_ROOT
 from lifetf.nets.train import ROW_COLUMNS, TRAINER_VERSION, train
+from lifetf.suite.io import Location, atomic_write_text
 from lifetf.suite.verdict import Verdict
 
-DEFAULT_CACHE = Path(os.environ.get("LIFETF_CACHE", Path(__file__).resolve().parent.parent
-                                    / ".lifetf-cache"))
+DEFAULT_CACHE = os.environ.get("LIFETF_CACHE", str(PROJECT_ROOT / ".lifetf-cache"))
 _SCALARS = ("success", "match_rate", "cell_accuracy", "all_dead_rate", "initial_loss",
             "final_loss", "table_errors", "train_seconds")
 
 
 class CorruptTrial(Exception):
     """A cached trial file that cannot be trusted."""
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a unique temporary file and a rename: all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def compute_key() -> str:
@@ -62,13 +46,13 @@ def compute_key() -> str:
 
 
 def trial_key(experiment: Experiment, seed: int) -> str:
-    """Hash of (experiment, seed, trainer version, backend, precision): one trial's identity."""
-    text = f"{experiment.key}|{int(seed)}|{compute_key()}"
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    """Key of (experiment, seed, trainer version, backend, precision): one trial's identity."""
+    return stable_key({"experiment": experiment.key, "seed": int(seed),
+                       "compute": compute_key()}, 24)
 
 
 def _row_to_arrays(row: dict, key: str) -> dict[str, np.ndarray]:
-    from lifetf.suite.provenance import environment
+    from lifetf.nets.provenance import environment
 
     arrays = {"trial_key": np.array(key), "seed": np.array(int(row["seed"])),
               "provenance": np.array(json.dumps(environment(), sort_keys=True))}
@@ -100,8 +84,14 @@ def _arrays_to_row(data, key: str) -> dict:
     return row
 
 
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
 class TrialStore:
-    """Trials cached on disk; ``rows`` returns cached trials and trains only the missing ones."""
+    """Cached trials and results; ``rows`` returns cached trials and trains only the missing."""
 
     def __init__(
         self,
@@ -110,53 +100,69 @@ class TrialStore:
         trainer: Callable[..., pd.DataFrame] = train,
         progress: bool = False,
     ):
-        self.root = Path(root)
+        self.location = Location(root)
         self.enabled = enabled
         self.trainer = trainer
         self.progress = progress
         self.trained = 0  # trials trained (not loaded) by this store
         self.loaded = 0
 
-    def path(self, experiment: Experiment, seed: int) -> Path:
-        name = f"seed{int(seed)}-{trial_key(experiment, seed)}.npz"
-        return self.root / "trials" / experiment.key / name
+    @property
+    def root(self):
+        return self.location.root
 
-    def load(self, experiment: Experiment, seed: int) -> dict | None:
-        """The cached row of one trial, or None when absent or corrupt (then it is deleted)."""
-        path = self.path(experiment, seed)
-        if not self.enabled or not path.exists():
+    def name(self, experiment: Experiment, seed: int) -> str:
+        """The trial's file name inside the store: trials/<experiment>/seed<s>-<key>.npz."""
+        return f"trials/{experiment.key}/seed{int(seed)}-{trial_key(experiment, seed)}.npz"
+
+    def path(self, experiment: Experiment, seed: int):
+        """The trial's full path (a Path locally, a string at a URL)."""
+        return self.location._path(self.name(experiment, seed))
+
+    def _read(self, name: str, what: str, parse: Callable[[Any], Any]):
+        """``parse`` applied to a stored .npz (or the array of a .npy); None when the file is
+        absent or corrupt (then it is removed, with one warning)."""
+        if not self.enabled:
+            return None
+        data = self.location.read(name)
+        if data is None:
             return None
         try:
-            with np.load(path, allow_pickle=False) as data:
-                return _arrays_to_row(data, trial_key(experiment, seed))
+            loaded = np.load(io.BytesIO(data), allow_pickle=False)
+            if isinstance(loaded, np.ndarray):
+                return parse(loaded)
+            with loaded:
+                return parse(loaded)
         except Exception as error:  # any unreadable file is recomputed, never used
-            warnings.warn(
-                f"lifetf: corrupt cached trial {path} ({type(error).__name__}: {error}); "
-                "retraining it",
-                stacklevel=2,
-            )
-            path.unlink(missing_ok=True)
+            warnings.warn(f"lifetf: corrupt cached {what} {self.location.describe(name)} "
+                          f"({type(error).__name__}: {error}); computing it again", stacklevel=3)
+            self.location.remove(name)
             return None
+
+    def load(self, experiment: Experiment, seed: int) -> dict | None:
+        """The cached row of one trial, or None when absent or corrupt."""
+        key = trial_key(experiment, seed)
+        return self._read(self.name(experiment, seed), "trial",
+                          lambda data: _arrays_to_row(data, key))
 
     def provenance(self, experiment: Experiment, seed: int) -> dict | None:
         """What a cached trial was computed with (backend, versions, device, commit), or None."""
-        path = self.path(experiment, seed)
-        if not self.enabled or not path.exists():
-            return None
-        with np.load(path, allow_pickle=False) as data:
-            return json.loads(str(data["provenance"]))
+        return self._read(self.name(experiment, seed), "trial",
+                          lambda data: json.loads(str(data["provenance"])))
 
     def save(self, experiment: Experiment, row: dict) -> None:
+        """Store one trained row (create-only: an existing trial is kept)."""
         if not self.enabled:
             return
         seed = int(row["seed"])
-        path = self.path(experiment, seed)
-        buffer = io.BytesIO()
-        np.savez(buffer, **_row_to_arrays(row, trial_key(experiment, seed)))
-        atomic_write_bytes(path, buffer.getvalue())
-        description = path.parent / "experiment.json"
-        if not description.exists():
-            atomic_write_text(description, json.dumps(experiment.to_dict(), indent=2))
+        self.location.create(self.name(experiment, seed),
+                             _npz_bytes(_row_to_arrays(row, trial_key(experiment, seed))))
+        self.location.create(f"trials/{experiment.key}/experiment.json",
+                             json.dumps(experiment.to_dict(), indent=2).encode())
+
+    def missing(self, experiment: Experiment, seeds: Sequence[int]) -> list[int]:
+        """The seeds whose trials are not stored yet (a corrupt file counts as missing)."""
+        return [int(s) for s in seeds if self.load(experiment, s) is None]
 
     def rows(self, experiment: Experiment, seeds: Sequence[int]) -> pd.DataFrame:
         """One row per seed, in order: cached rows plus one training call for the missing ones."""
@@ -176,24 +182,37 @@ class TrialStore:
         frame.attrs["experiment"] = experiment.key
         return frame
 
-
     def derived(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A deterministic array computed once and kept under ``name`` (e.g. exact baselines),
         per trainer version, backend and precision."""
-        tag = compute_key().replace("|", "-")
-        path = self.root / "derived" / f"{name}-v{tag}.npy"
-        if self.enabled and path.exists():
-            try:
-                return np.load(path, allow_pickle=False)
-            except Exception as error:
-                warnings.warn(f"lifetf: corrupt cached result {path} ({error}); recomputing",
-                              stacklevel=2)
+        file = f"derived/{name}-{stable_key(compute_key(), 8)}.npy"
+        cached = self._read(file, "result", np.asarray)
+        if cached is not None:
+            return cached
         value = np.asarray(compute())
         if self.enabled:
             buffer = io.BytesIO()
             np.save(buffer, value)
-            atomic_write_bytes(path, buffer.getvalue())
+            self.location.create(file, buffer.getvalue())
         return value
+
+    def records(self, prefix: str, version: str, config: Any, seeds: Sequence[int],
+                compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """``compute()`` (a structured array with a ``seed`` field, one record per seed),
+        cached under a key of the frozen ``config``, the seeds and the trainer's ``version``.
+
+        A cached array whose seeds differ from ``seeds`` (a stale or foreign file) is
+        computed again.
+        """
+        import dataclasses
+
+        seeds = [int(s) for s in seeds]
+        key = stable_key({"config": dataclasses.asdict(config), "seeds": seeds,
+                          "version": version})
+        records = self.derived(f"{prefix}-{key}", compute)
+        if records.dtype.names is None or list(records["seed"]) != seeds:
+            records = np.asarray(compute())
+        return records
 
 
 # --- verdict files -----------------------------------------------------------------------------
@@ -201,9 +220,8 @@ class TrialStore:
 
 def save_verdict(verdict: Verdict, results_dir: Path) -> Path:
     """Write one claim's verdict as JSON, atomically; the report is rebuilt from these files."""
-    path = Path(results_dir) / f"{verdict.claim_id}.json"
-    atomic_write_text(path, verdict.to_json() + "\n")
-    return path
+    return atomic_write_text(Path(results_dir) / f"{verdict.claim_id}.json",
+                             verdict.to_json() + "\n")
 
 
 def load_verdicts(results_dir: Path) -> list[Verdict]:

@@ -20,12 +20,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 import numpy as np
 
 from lifetf import seeding
+from lifetf.checks import FieldChecks
 from lifetf.nets.backends import current
-from lifetf.suite.keyed import cached_records
 
 # Bump when a change alters what the classifier trainer computes: part of every cache name.
 # 2: epoch orders from the counter-based generator; one trainer for both Keras backends.
@@ -38,24 +39,15 @@ DIGITS_SAMPLES = 1797  # images in scikit-learn's bundled digits
 N_CLASSES = 10
 
 
-def _fail(field: str, value: object, expected: str) -> None:
-    raise ValueError(f"ClassifierConfig.{field} = {value!r} is invalid: expected {expected}")
-
-
-def _int_at_least(field: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        _fail(field, value, f"an integer >= {low}")
-
-
-def _number_in(field: str, value: object, low: float, high: float) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not (ok and low < value < high):
-        _fail(field, value, f"a number in ({low}, {high})")
+CHECK = FieldChecks("ClassifierConfig")
 
 
 @dataclass(frozen=True)
 class ClassifierConfig:
     """One classifier protocol; a trial is a (config, seed) pair."""
+
+    kind: ClassVar[str] = "classifier"  # the store's name for these records
+    version: ClassVar[str] = CLASSIFIER_VERSION
 
     head: str = "softmax"
     hidden: int = 32
@@ -69,24 +61,42 @@ class ClassifierConfig:
     probe_seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.head not in HEADS:
-            _fail("head", self.head, f"one of {', '.join(HEADS)}")
-        _int_at_least("hidden", self.hidden, 1)
-        _int_at_least("epochs", self.epochs, 0)
-        _int_at_least("batch_size", self.batch_size, 1)
-        _number_in("learning_rate", self.learning_rate, 0.0, 10.0)
-        _number_in("test_fraction", self.test_fraction, 0.0, 1.0)
-        _int_at_least("split_seed", self.split_seed, 0)
-        _int_at_least("noise_inputs", self.noise_inputs, 1)
-        _int_at_least("blank_levels", self.blank_levels, 2)
-        _int_at_least("probe_seed", self.probe_seed, 0)
+        CHECK.choice("head", self.head, HEADS)
+        CHECK.integer("hidden", self.hidden, 1)
+        CHECK.integer("epochs", self.epochs, 0)
+        CHECK.integer("batch_size", self.batch_size, 1)
+        CHECK.number("learning_rate", self.learning_rate, 0.0, 10.0, "()")
+        CHECK.number("test_fraction", self.test_fraction, 0.0, 1.0, "()")
+        CHECK.integer("split_seed", self.split_seed, 0)
+        CHECK.integer("noise_inputs", self.noise_inputs, 1)
+        CHECK.integer("blank_levels", self.blank_levels, 2)
+        CHECK.integer("probe_seed", self.probe_seed, 0)
         if self.batch_size > self.train_size:
-            _fail("batch_size", self.batch_size, f"at most the {self.train_size} training images")
+            CHECK.fail("batch_size", self.batch_size,
+                       f"at most the {self.train_size} training images")
         for name in ("learning_rate", "test_fraction"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
     def replace(self, **changes) -> ClassifierConfig:
         return dataclasses.replace(self, **changes)
+
+    def train(self, seeds: Sequence[int]) -> np.ndarray:
+        """One record per seed (see :func:`train_classifiers`)."""
+        return train_classifiers(self, seeds)
+
+    def settings(self) -> dict[str, str]:
+        """The protocol in words (setting -> value), for a report; both heads alike."""
+        return {
+            "data": f"scikit-learn's 8x8 digits ({DIGITS_SAMPLES} images, /16), stratified "
+                    f"split, split seed {self.split_seed}: {self.train_size} training images",
+            "network": f"64 -> {self.hidden} ReLU -> 10; softmax + categorical cross-entropy, or "
+                       f"10 sigmoids + binary cross-entropy; the same initial weights per seed",
+            "training": f"Adam {self.learning_rate:g}, {self.epochs} epochs of minibatches of "
+                        f"{self.batch_size}",
+            "meaningless inputs": f"{self.noise_inputs} uniform-noise images, "
+                                  f"{self.noise_inputs} Gaussian-noise images (the training "
+                                  f"pixels' mean and sd), {self.blank_levels} blank images of "
+                                  f"constant intensity"}
 
     @property
     def train_size(self) -> int:
@@ -276,9 +286,3 @@ def train_classifiers(config: ClassifierConfig, seeds: Sequence[int]) -> np.ndar
     for kind, v in outputs.items():
         records[f"max_{kind}"] = v
     return records
-
-
-def classifier_records(store, config: ClassifierConfig, seeds: Sequence[int]) -> np.ndarray:
-    """:func:`train_classifiers`, cached in ``store`` by (config, seeds, CLASSIFIER_VERSION)."""
-    return cached_records(store, "classifier", CLASSIFIER_VERSION, config, seeds,
-                          lambda: train_classifiers(config, seeds))

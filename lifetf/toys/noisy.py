@@ -12,15 +12,15 @@ masks from a stateless stream keyed by (seed, step)), so its result does not dep
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from lifetf import seeding
+from lifetf.checks import FieldChecks
 from lifetf.nets.backends import current
-from lifetf.suite.keyed import cached_records
 
 # Bump when a change alters what the two-input trainer computes: part of every cache name.
 # 2: dropout masks from the counter-based generator; one trainer for both Keras backends.
@@ -30,25 +30,15 @@ CHUNK = 100  # updates per compiled call (and per draw of dropout masks)
 REGULARISERS = ("none", "dropout", "l1")
 
 
-def _fail(field: str, value: object, expected: str) -> None:
-    raise ValueError(f"NoisyConfig.{field} = {value!r} is invalid: expected {expected}")
-
-
-def _int_at_least(field: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        _fail(field, value, f"an integer >= {low}")
-
-
-def _number_in(field: str, value: object, low: float, high: float, closed_low: bool) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (low <= value if closed_low else low < value) and value < high
-    if not ok:
-        _fail(field, value, f"a number in {'[' if closed_low else '('}{low}, {high})")
+CHECK = FieldChecks("NoisyConfig")
 
 
 @dataclass(frozen=True)
 class NoisyConfig:
     """One two-input protocol; a trial is a (config, seed) pair."""
+
+    kind: ClassVar[str] = "noisy"  # the store's name for these records
+    version: ClassVar[str] = NOISY_VERSION
 
     regulariser: str = "none"
     dropout: float = 0.5  # input dropout rate (used when regulariser == "dropout")
@@ -60,20 +50,32 @@ class NoisyConfig:
     init_scale: float = 0.1  # initial weights ~ N(0, init_scale), bias 0
 
     def __post_init__(self) -> None:
-        if self.regulariser not in REGULARISERS:
-            _fail("regulariser", self.regulariser, f"one of {', '.join(REGULARISERS)}")
-        _number_in("dropout", self.dropout, 0.0, 1.0, closed_low=True)
-        _number_in("l1", self.l1, 0.0, 10.0, closed_low=True)
-        _number_in("noise", self.noise, 0.0, 100.0, closed_low=False)
-        _int_at_least("samples", self.samples, 2)
-        _int_at_least("steps", self.steps, 0)
-        _number_in("learning_rate", self.learning_rate, 0.0, 10.0, closed_low=False)
-        _number_in("init_scale", self.init_scale, 0.0, 10.0, closed_low=True)
+        CHECK.choice("regulariser", self.regulariser, REGULARISERS)
+        CHECK.number("dropout", self.dropout, 0.0, 1.0, "[)")
+        CHECK.number("l1", self.l1, 0.0, 10.0, "[)")
+        CHECK.number("noise", self.noise, 0.0, 100.0, "()")
+        CHECK.integer("samples", self.samples, 2)
+        CHECK.integer("steps", self.steps, 0)
+        CHECK.number("learning_rate", self.learning_rate, 0.0, 10.0, "()")
+        CHECK.number("init_scale", self.init_scale, 0.0, 10.0, "[)")
         for name in ("dropout", "l1", "noise", "learning_rate", "init_scale"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
     def replace(self, **changes) -> NoisyConfig:
         return dataclasses.replace(self, **changes)
+
+    def train(self, seeds: Sequence[int]) -> np.ndarray:
+        """One record per seed (see :func:`train_noisy`)."""
+        return train_noisy(self, seeds)
+
+    def settings(self) -> dict[str, str]:
+        """The protocol in words (setting -> value), for a report; the regulariser apart."""
+        return {
+            "data": f"per seed {self.samples} points: x_exact ~ N(0, 1), x_noisy = x_exact + "
+                    f"{self.noise:g} N(0, 1), class 1[x_exact > 0]",
+            "model": "logistic regression on both inputs, binary cross-entropy",
+            "training": f"full-batch Adam {self.learning_rate:g}, {self.steps} updates, initial "
+                        f"weights N(0, {self.init_scale:g})"}
 
 
 def noisy_data(config: NoisyConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,12 +158,6 @@ def train_noisy(config: NoisyConfig, seeds: Sequence[int]) -> np.ndarray:
         records["accuracy"][i] = float(((x @ weights[i, :2] + weights[i, 2] > 0) == (y > 0.5))
                                        .mean())
     return records
-
-
-def noisy_records(store, config: NoisyConfig, seeds: Sequence[int]) -> np.ndarray:
-    """:func:`train_noisy`, cached in ``store`` by (config, seeds, NOISY_VERSION)."""
-    return cached_records(store, "noisy", NOISY_VERSION, config, seeds,
-                          lambda: train_noisy(config, seeds))
 
 
 def weight_ratio(records: np.ndarray) -> np.ndarray:

@@ -35,6 +35,13 @@ def _has_gpu_device() -> bool:
     return Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia").exists()
 
 
+def quiet_logs() -> None:
+    """TensorFlow's C++ log: warnings off; without a GPU also errors, since its CUDA build
+    logs "failed call to cuInit" at level ERROR on every CPU-only run. A value the user set
+    stays."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if _has_gpu_device() else "3")
+
+
 def select(name: str | None = None, allow_tf32: bool = False) -> str:
     """Choose the backend before Keras is imported; returns its name.
 
@@ -55,10 +62,7 @@ def select(name: str | None = None, allow_tf32: bool = False) -> str:
                                f"{chosen} before importing Keras (or set KERAS_BACKEND={chosen})")
     os.environ["KERAS_BACKEND"] = chosen
     os.environ["LIFETF_PRECISION"] = "tf32" if allow_tf32 else "float32"
-    if chosen == "tensorflow" and not _has_gpu_device():
-        # without a GPU, TensorFlow's CUDA build logs "failed call to cuInit" at level ERROR
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_logs()
     if chosen == "jax":
         flags = os.environ.get("XLA_FLAGS", "")
         if "xla_gpu_deterministic_ops" not in flags:

@@ -10,21 +10,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lifetf.nets.backends.base import (
-    Backend,
-    DeviceInfo,
-    MemberLosses,
-    OptimizerLoop,
-    Prepare,
-    member_norms,
-)
+import lifetf.nets.backends.base as base
 
 
-class JaxLoop(OptimizerLoop):
+class JaxLoop(base.OptimizerLoop):
     """Parameters and optimiser state as JAX arrays, carried through one jitted chunk."""
 
-    def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: MemberLosses,
-                 prepare: Prepare | None = None):
+    def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: base.MemberLosses,
+                 prepare: base.Prepare | None = None):
         import keras
 
         holders = [keras.Variable(np.asarray(p, np.float32), trainable=True) for p in params]
@@ -46,7 +39,7 @@ class JaxLoop(OptimizerLoop):
                 params, slots, loss_sum, norm_sum = carry
                 (_, losses), grads = value_and_grad(params, start + i, i, prepared)
                 params, slots = optimizer.stateless_apply(slots, grads, params)
-                return params, slots, loss_sum + losses, norm_sum + member_norms(grads)
+                return params, slots, loss_sum + losses, norm_sum + base.member_norms(grads)
 
             zeros = jnp.zeros((self.members,), jnp.float32)
             params, slots, loss_sum, norm_sum = jax.lax.fori_loop(
@@ -64,14 +57,14 @@ class JaxLoop(OptimizerLoop):
         return [np.asarray(p) for p in self.state[0]]
 
 
-class JaxBackend(Backend):
+class JaxBackend(base.Backend):
     name = "jax"
 
     def configure(self, allow_tf32: bool) -> None:
         jax.config.update("jax_default_matmul_precision",
                           "tensorfloat32" if allow_tf32 else "highest")
 
-    def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> OptimizerLoop:
+    def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> base.OptimizerLoop:
         return JaxLoop(params, optimizer, member_losses, prepare)
 
     def compile(self, fn: Callable) -> Callable:
@@ -93,11 +86,11 @@ class JaxBackend(Backend):
     def float64(self):
         return jax.enable_x64(True)
 
-    def device(self) -> DeviceInfo:
+    def device(self) -> base.DeviceInfo:
         device = jax.devices()[0]
         if device.platform == "cpu":
-            return DeviceInfo("cpu", "cpu")
-        return DeviceInfo(device.platform, str(device.device_kind))
+            return base.DeviceInfo("cpu", "cpu")
+        return base.DeviceInfo(device.platform, str(device.device_kind))
 
     def versions(self) -> dict[str, str]:
         import keras

@@ -10,21 +10,14 @@ from contextlib import nullcontext
 import numpy as np
 import tensorflow as tf
 
-from lifetf.nets.backends.base import (
-    Backend,
-    DeviceInfo,
-    MemberLosses,
-    OptimizerLoop,
-    Prepare,
-    member_norms,
-)
+import lifetf.nets.backends.base as base
 
 
-class TensorFlowLoop(OptimizerLoop):
+class TensorFlowLoop(base.OptimizerLoop):
     """Parameters held in ``tf.Variable``s; one XLA-compiled ``while_loop`` per chunk."""
 
-    def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: MemberLosses,
-                 prepare: Prepare | None = None):
+    def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: base.MemberLosses,
+                 prepare: base.Prepare | None = None):
         self.variables = [tf.Variable(np.asarray(p, np.float32)) for p in params]
         self.members = int(self.variables[0].shape[0])
         self.optimizer = optimizer
@@ -43,7 +36,7 @@ class TensorFlowLoop(OptimizerLoop):
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, variables)
             self.optimizer.apply(grads, variables)
-            return i + 1, loss_sum + losses, norm_sum + member_norms(grads)
+            return i + 1, loss_sum + losses, norm_sum + base.member_norms(grads)
 
         zeros = tf.zeros((self.members,), tf.float32)
         _, loss_sum, norm_sum = tf.while_loop(
@@ -60,7 +53,7 @@ class TensorFlowLoop(OptimizerLoop):
         return [v.numpy() for v in self.variables]
 
 
-class TensorFlowBackend(Backend):
+class TensorFlowBackend(base.Backend):
     name = "tensorflow"
 
     def configure(self, allow_tf32: bool) -> None:
@@ -75,7 +68,7 @@ class TensorFlowBackend(Backend):
         if tf.config.list_physical_devices("GPU"):
             tf.config.experimental.enable_op_determinism()
 
-    def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> OptimizerLoop:
+    def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> base.OptimizerLoop:
         return TensorFlowLoop(params, optimizer, member_losses, prepare)
 
     def compile(self, fn: Callable) -> Callable:
@@ -110,13 +103,13 @@ class TensorFlowBackend(Backend):
     def float64(self):
         return nullcontext()
 
-    def device(self) -> DeviceInfo:
+    def device(self) -> base.DeviceInfo:
         gpus = tf.config.list_physical_devices("GPU")
         if gpus:
             names = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
                      for g in gpus]
-            return DeviceInfo("gpu", ", ".join(names))
-        return DeviceInfo("cpu", "cpu")
+            return base.DeviceInfo("gpu", ", ".join(names))
+        return base.DeviceInfo("cpu", "cpu")
 
     def versions(self) -> dict[str, str]:
         import keras

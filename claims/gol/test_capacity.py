@@ -1,0 +1,92 @@
+"""GOL-CAPACITY: the minimal network can represent n steps exactly (hand-built weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from keras import ops
+
+from lifetf.life.evaluate import board_scores, eval_set
+from lifetf.life.rules import evolve, random_boards
+from lifetf.nets.models import hand_built
+from lifetf.nets.train import cell_losses
+from lifetf.stats.decisions import Deterministic
+from lifetf.suite.catalogue import Claim
+from lifetf.suite.decide import Decision
+from lifetf.suite.plots import plot_rates
+from lifetf.suite.verdict import Estimate
+
+LOSS_LIMIT = 1e-3  # mean BCE that counts as "~0"
+NETWORKS = [(arch, rule) for arch in ("firner", "springer") for rule in ("firner", "conway")]
+
+CLAIM = Claim(
+    "GOL-CAPACITY", "A",
+    "The minimal network can represent n steps exactly: with hand-built weights the loss is "
+    "~0 and all test boards match.",
+    "protocol.md (post 1), paper", "the known high quality solution",
+    expected={"quick": "reproduced", "paper": "reproduced"},
+    rule=Deterministic("every hand-built ReLU network is checked; nothing is sampled"),
+    sizes={"quick": {"max_steps": 20, "large_board": 32},
+           "paper": {"max_steps": 20, "large_board": 64}},
+)
+
+
+def _outputs(model, boards: np.ndarray) -> np.ndarray:
+    return ops.convert_to_numpy(model(boards[..., None].astype("float32")))[..., 0]
+
+
+def _setting(arch: str, rule: str, steps: int, activation: str, large: int) -> dict:
+    """Hand-built weights on the 1000 random 5x5 test boards and on 20 large boards."""
+    model = hand_built(arch, rule, steps, width=1, output="sigmoid", activation=activation)
+    tests = eval_set(rule, steps)
+    outputs = _outputs(model, tests.boards)
+    # the trainer's cell loss on the outputs themselves (clipped, as for a clamped output)
+    loss = float(np.mean(ops.convert_to_numpy(
+        cell_losses("clamp", tests.targets.astype("float32"), outputs, lambda x: x))))
+    big = random_boards(20, large, 0.5, seed=steps)
+    big_right = bool(((_outputs(model, big) > 0.5) == evolve(big, rule, steps)).all())
+    scores = board_scores(outputs[None], tests.targets)
+    return {"arch": arch, "rule": rule, "steps": steps, "activation": activation,
+            "match_rate": float(scores["match_rate"][0]), "loss": loss,
+            "exact": bool(scores["success"][0]) and big_right}
+
+
+@CLAIM
+def test_gol_capacity(suite, conclude):
+    """Hand-built weights compute n steps exactly (ReLU); the LeakyReLU leak is measured."""
+    top, large = CLAIM.size(suite.profile, "max_steps"), CLAIM.size(
+        suite.profile.name, "large_board")
+    frame = pd.DataFrame([_setting(arch, rule, steps, activation, large)
+                          for activation in ("relu", "leaky_relu") for arch, rule in NETWORKS
+                          for steps in range(1, top + 1)])
+    relu, leaky = frame[frame.activation == "relu"], frame[frame.activation == "leaky_relu"]
+    exact = int((relu.exact & (relu.loss < LOSS_LIMIT)).sum())
+    first_leak = leaky[~leaky.exact].groupby(["arch", "rule"]).steps.min()
+    rel = suite.plot("gol-capacity-leaky", plot_rates, {f"{a} net, {r} rule": [
+        (s, round(m * 1000), 1000) for s, m in part[["steps", "match_rate"]].itertuples(
+            index=False)] for (a, r), part in leaky.groupby(["arch", "rule"])},
+        "steps", "Hand-built weights with LeakyReLU (slope 0.01): boards matched")
+    decision = Decision("reproduced" if exact == len(relu) else "refuted",
+                        "deterministic check of every setting",
+                        f"every ReLU setting exact and mean BCE below {LOSS_LIMIT:g}")
+    table = frame.pivot_table(index=["arch", "rule", "steps"], columns="activation",
+                              values="match_rate").reset_index().rename(columns={
+                                  "relu": "match rate (ReLU)",
+                                  "leaky_relu": "match rate (LeakyReLU)"})
+    conclude(decision, CLAIM.rule.at(len(relu)),
+        f"hand-built ReLU weights were exact (all 1000 5x5 boards and 20 {large}x{large} boards "
+        f"right, mean BCE < {LOSS_LIMIT:g}) in {exact} of {len(relu)} settings (2 "
+        f"architectures x 2 rules x steps 1-{top}); the claim needs all",
+        estimates=[Estimate("exact settings (ReLU)", exact / len(relu), successes=exact,
+                            trials=len(relu)),
+                   Estimate("max mean BCE (ReLU)", float(relu.loss.max()))],
+        trials=len(relu),
+        protocol=[{"setting": "networks", "value": "firner (3 layers a step), springer (2n+1), "
+                                                   "width 1, sigmoid output"},
+                  {"setting": "test boards", "value": f"1000 random 5x5 and 20 random "
+                                                      f"{large}x{large}, density 0.5"}],
+        table=table.to_dict("records"), figures=[rel],
+        notes="With LeakyReLU the hand-built weights leak and stop being exact: " + (
+            "; ".join(f"{a} net, {r} rule: from {int(s)} steps"
+                      for (a, r), s in first_leak.items()) or "none within the steps checked")
+        + ".")

@@ -1,0 +1,79 @@
+"""Where and with what a result was computed: backend, precision, device, versions, commit.
+
+Every cached trial records this (AlgoPerf-style), and the report's provenance shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository: lifetf/nets/ -> root
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, falling back to platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _git(*args: str) -> str:
+    """Run a read-only git command in the project root and return its stripped stdout."""
+    result = subprocess.run(["git", "--no-optional-locks", *args], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=30, check=True)
+    return result.stdout.strip()
+
+
+@lru_cache(maxsize=1)
+def commit() -> str:
+    """Short commit hash of the project, '+dirty' with uncommitted changes, 'unknown' off git."""
+    try:
+        head = _git("rev-parse", "--short", "HEAD")
+        return head + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no")
+                       else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def device_label() -> str:
+    """'GPU: <name>' or 'CPU: <model> (<n> cores)' for the current backend's device."""
+    from lifetf.nets.backends import current
+
+    device = current().device()
+    if device.platform == "cpu":
+        return f"CPU: {cpu_name()} ({os.cpu_count()} cores)"
+    return f"{device.platform.upper()}: {device.name}"
+
+
+def device_slug() -> str:
+    """'cpu', 'nvidia-h200', ...: the current device as a file-name part."""
+    import re
+
+    from lifetf.nets.backends import current
+
+    device = current().device()
+    return "cpu" if device.platform == "cpu" else re.sub(r"[^a-z0-9]+", "-", device.name.lower())
+
+
+@lru_cache(maxsize=1)
+def environment() -> dict[str, str]:
+    """Backend, precision, device, framework versions and commit of this process."""
+    from lifetf.nets.backends import current, precision
+
+    backend = current()
+    device = backend.device()
+    return {
+        "backend": backend.name,
+        "precision": precision(),
+        "device": device.name if device.platform != "cpu" else "cpu",
+        **backend.versions(),
+        "commit": commit(),
+    }

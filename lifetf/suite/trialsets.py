@@ -1,0 +1,142 @@
+"""Trial sets that several claims read: the success sweep and the minimal networks' runs.
+
+Each set is declared once here: its experiments, its number of seeds (from the decision rules
+of the claims that size it), and how to load it. The pytest plugin serves each set as a
+fixture of the same name, and every test that asks for it runs in the set's xdist group, on
+the worker that trains it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lifetf.nets.experiment import Experiment
+from lifetf.stats.decisions import BoundRule, Plan, TrendRule
+
+SWEEP_ALPHA = 0.01  # level of the sweep's one-sided trend tests
+SWEEP_RISK = 5e-4  # each of the two trend claims sized at half the usual risk: they share trials
+# plausible success rates where the claims hold, milder than the pilot runs and post 1's figures
+WIDTH_PLAUSIBLE = (0.02, 0.15, 0.35, 0.6)  # one step, rising with width
+STEPS_PLAUSIBLE = (0.02, 0.1, 0.6)  # widest setting, as success rises with fewer steps
+
+
+def _interpolated(rates: tuple[float, ...], settings: int) -> tuple[float, ...]:
+    """The plausible rates stretched over ``settings`` settings (a profile's grid)."""
+    import numpy as np
+
+    return tuple(float(p) for p in np.interp(np.linspace(0, len(rates) - 1, settings),
+                                              range(len(rates)), rates))
+
+
+def width_rule(profile) -> TrendRule:
+    """GOL-WIDTH-HELPS: success rises with width, one-sided Cochran-Armitage at SWEEP_ALPHA."""
+    return TrendRule(_interpolated(WIDTH_PLAUSIBLE, len(profile.sweep_widths)), SWEEP_ALPHA)
+
+
+def steps_rule(profile) -> TrendRule:
+    """GOL-STEPS-HURT: success falls with steps (rates given in the claimed direction)."""
+    return TrendRule(_interpolated(STEPS_PLAUSIBLE, len(profile.sweep_steps)), SWEEP_ALPHA)
+
+
+def sweep_plans(profile) -> tuple[Plan, Plan]:
+    """Seeds per grid cell: the fewest that give both trend claims SWEEP_RISK."""
+    width = width_rule(profile).plan(profile.max_trials, SWEEP_RISK)
+    steps = steps_rule(profile).plan(profile.max_trials, SWEEP_RISK)
+    n = max(width.trials, steps.trials)
+    return width_rule(profile).at(n), steps_rule(profile).at(n)
+
+
+def sweep_experiments(profile) -> dict[tuple[int, int], Experiment]:
+    """(steps, width) -> the sweep's experiment of that grid cell."""
+    return {(s, m): profile.sweep.replace(steps=s, width=m)
+            for s in profile.sweep_steps for m in profile.sweep_widths}
+
+
+# -- the minimal networks' runs: GOL-MINIMAL-FAILS and GOL-BRUTE-FORCE --------------------------
+
+MINIMAL_SETTINGS = tuple((rule, init) for rule in ("firner", "conway")
+                         for init in ("pytorch", "keras"))
+# 3x the published ~5% (Springer & Kenyon) and 0/20 (Firner); "usually fails": below one half
+MINIMAL_RULE = BoundRule(plausible=0.15, bound=0.5, side="upper", settings=len(MINIMAL_SETTINGS))
+
+
+def minimal_experiments(profile) -> dict[tuple[str, str], Experiment]:
+    """(rule, init) -> the reference protocol at width 1, one step."""
+    return {(rule, init): profile.experiment(rule=rule, init=init, width=1, steps=1)
+            for rule, init in MINIMAL_SETTINGS}
+
+
+# -- every set: its experiments and the plan that sizes it --------------------------------------
+
+SETS = {
+    "sweep": (sweep_experiments, lambda profile: sweep_plans(profile)[0]),
+    "minimal": (minimal_experiments, lambda profile: MINIMAL_RULE.plan(profile.max_trials)),
+}
+
+
+class Runs(Mapping):
+    """A set's runs by label. Reading a label's runs calls ``note(experiment key, seeds)``: the
+    suite's ledger of what the running claim used, which its verdict reports."""
+
+    def __init__(self, frames: dict[tuple, pd.DataFrame], experiments: dict[tuple, Experiment],
+                 seeds: list[int], note: Callable[[str, list[int]], None]) -> None:
+        self._frames, self._experiments, self._seeds, self._note = (
+            frames, experiments, seeds, note)
+
+    def __getitem__(self, label: tuple) -> pd.DataFrame:
+        frame = self._frames[label]
+        self._note(self._experiments[label].key, self._seeds)
+        return frame
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+
+@dataclass(frozen=True)
+class TrialSet:
+    """Trials several claims read: one experiment per label, the same n seeds each."""
+
+    plan: Plan
+    runs: Mapping[tuple, pd.DataFrame]
+    experiments: dict[tuple, Experiment]
+
+    @property
+    def n(self) -> int:
+        return self.plan.trials
+
+    @property
+    def keys(self) -> list[str]:
+        return [e.key for e in self.experiments.values()]
+
+    def wins(self, *label) -> int:
+        return int(self.runs[label].success.sum())
+
+
+def set_needs(name: str, suite) -> list[tuple[Experiment, list[int]]]:
+    """The (experiment, seeds) of the named set under the suite's profile."""
+    experiments, plan = SETS[name]
+    seeds = suite.seeds(plan(suite.profile).trials)
+    return [(e, seeds) for e in experiments(suite.profile).values()]
+
+
+def load(name: str, suite) -> TrialSet:
+    """The named set's trials, trained now or read from the store."""
+    experiments, plan = SETS[name]
+    chosen = experiments(suite.profile)
+    seeds = suite.seeds(plan(suite.profile).trials)
+    frames = {label: suite.store.rows(e, seeds) for label, e in chosen.items()}
+    return TrialSet(plan(suite.profile), Runs(frames, chosen, seeds, suite.note), chosen)
+
+
+def sweep_needs(suite):
+    return set_needs("sweep", suite)
+
+
+def minimal_needs(suite):
+    return set_needs("minimal", suite)

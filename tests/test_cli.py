@@ -1,0 +1,20 @@
+"""The command line: seeds, bad experiments and backends are clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from lifetf.cli import main, parse_seeds
+
+
+def test_parse_seeds():
+    assert parse_seeds("1-3") == [1, 2, 3]
+    assert parse_seeds("4,9,2") == [4, 9, 2]
+    for bad in ("1-x", "5-2", "1,1", "-3"):
+        with pytest.raises(Exception, match="invalid seeds"):
+            parse_seeds(bad)
+
+
+def test_cli_train_rejects_bad_experiment(capsys):
+    assert main(["train", "--density", "2", "--seeds", "1", "--no-cache"]) == 2
+    assert "Experiment.density = 2.0" in capsys.readouterr().err

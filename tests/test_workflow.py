@@ -1,0 +1,53 @@
+"""The CI workflow users copy: valid YAML that runs the README's test command and keeps trials."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+yaml = pytest.importorskip("yaml", reason="pyyaml is in the test extra: pip install -e '.[test]'")
+
+
+def _workflow() -> dict:
+    return yaml.safe_load((ROOT / ".github/workflows/claims.yml").read_text())
+
+
+def _readme_test_command() -> str:
+    blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    commands = [line for block in blocks for line in block.splitlines() if "pytest tests/" in line]
+    assert commands, "README.md shows no test command"
+    return commands[0].strip()
+
+
+def test_the_quick_job_runs_the_readme_test_command():
+    steps = _workflow()["jobs"]["quick"]["steps"]
+    runs = [" ".join(str(step.get("run", "")).split()) for step in steps]
+    assert _readme_test_command() in runs
+
+
+def test_the_trial_cache_is_keyed_by_the_trainer_version():
+    from lifetf.nets.train import TRAINER_VERSION
+
+    steps = _workflow()["jobs"]["quick"]["steps"]
+    probe = next(s for s in steps if s.get("id") == "trainer")["run"]
+    assert f'TRAINER_VERSION = "{TRAINER_VERSION}"' in (ROOT / "lifetf/nets/train.py").read_text()
+    assert "TRAINER_VERSION" in probe
+    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
+    assert "steps.trainer.outputs.version" in cache["with"]["key"]
+    assert cache["with"]["path"] == ".lifetf-cache"
+
+
+def test_the_report_is_uploaded_even_when_a_verdict_moves():
+    for job in ("quick", "gpu"):
+        upload = next(s for s in _workflow()["jobs"][job]["steps"]
+                      if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+        assert upload["if"] == "always()" and "reports/REPORT.md" in upload["with"]["path"]
+
+
+def test_the_gpu_template_runs_the_gpu_profile_on_jax():
+    job = _workflow()["jobs"]["gpu"]
+    assert "self-hosted" in job["runs-on"] and job["env"]["KERAS_BACKEND"] == "jax"
+    assert any("--profile gpu --backend jax" in str(s.get("run", "")) for s in job["steps"])
