@@ -63,23 +63,20 @@ def _train(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from lifetf.nets.backends import BACKENDS
     from lifetf.suite.report import collect_provenance, write_report
-    from lifetf.suite.session import default_report, results_dir_for
-    from lifetf.suite.store import load_verdicts
+    from lifetf.suite.session import default_report, results_dir_for, stored_runs
 
     report = (args.report or default_report(args.backend)).resolve()
-    by_backend = {name: load_verdicts(results_dir_for(report, args.profile, args.seed_base, name))
-                  for name in BACKENDS}
+    runs = stored_runs(report, args.seed_base)
     results = results_dir_for(report, args.profile, args.seed_base, args.backend)
-    verdicts = by_backend[args.backend]
+    verdicts = runs.get(f"{args.profile}, {args.backend}", [])
     if not verdicts:
         print(f"lifetf report: no stored verdicts in {results}; run `pytest claims/` first",
               file=sys.stderr)
         return 1
     provenance = collect_provenance(args.profile, args.seed_base, datetime.now(UTC), 0.0)
     provenance["total_time"] = "rebuilt from stored results (no training)"
-    write_report(verdicts, provenance, set(), report, by_backend)
+    write_report(verdicts, provenance, set(), report, runs)
     print(f"report rebuilt from {len(verdicts)} stored verdicts: {report}")
     return 0
 

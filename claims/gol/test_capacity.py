@@ -54,8 +54,7 @@ def _setting(arch: str, rule: str, steps: int, activation: str, large: int) -> d
 @CLAIM
 def test_gol_capacity(suite, conclude):
     """Hand-built weights compute n steps exactly (ReLU); the LeakyReLU leak is measured."""
-    top, large = CLAIM.size(suite.profile, "max_steps"), CLAIM.size(
-        suite.profile.name, "large_board")
+    top, large = (CLAIM.size(suite.profile, k) for k in ("max_steps", "large_board"))
     frame = pd.DataFrame([_setting(arch, rule, steps, activation, large)
                           for activation in ("relu", "leaky_relu") for arch, rule in NETWORKS
                           for steps in range(1, top + 1)])

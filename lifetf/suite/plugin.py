@@ -265,26 +265,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not getattr(config, "_lifetf_fresh", None):
         return
-    from lifetf.nets.backends import BACKENDS, current
+    from lifetf.nets.backends import current
     from lifetf.suite.baseline import update_baseline
     from lifetf.suite.profiles import get_profile
     from lifetf.suite.report import collect_provenance, write_report
-    from lifetf.suite.session import REPORTS, results_dir_for
-    from lifetf.suite.store import load_verdicts
+    from lifetf.suite.session import REPORTS, stored_runs
 
     profile = get_profile(config.getoption("--profile"))
     seed_base = config.getoption("--seed-base")
     report_path = config._lifetf_report
-    by_backend = {name: load_verdicts(results_dir_for(report_path, profile.name, seed_base, name))
-                  for name in BACKENDS}
-    verdicts = by_backend[current().name]
+    runs = stored_runs(report_path, seed_base)
+    verdicts = runs.get(f"{profile.name}, {current().name}", [])
     fresh = set(config._lifetf_fresh)
     if config.getoption("--update-baseline"):
         update_baseline(REPORTS / f"baseline-{profile.name}.json",
                         [v for v in verdicts if v.claim_id in fresh], profile.name)
     provenance = collect_provenance(profile.name, seed_base, config._lifetf_start_date,
                                     time.perf_counter() - config._lifetf_started)
-    write_report(verdicts, provenance, fresh, report_path, by_backend)
+    write_report(verdicts, provenance, fresh, report_path, runs)
     config._lifetf_report_written = report_path
 
 

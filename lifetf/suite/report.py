@@ -208,9 +208,10 @@ def _summary_section(verdicts: list[Verdict], fresh_ids: set[str]) -> list[str]:
     return parts
 
 
-def _backends_section(by_backend: dict[str, list[Verdict]]) -> list[str]:
-    """Each claim's verdict and key estimate per Keras backend, where two or more have results."""
-    have = {name: {v.claim_id: v for v in verdicts} for name, verdicts in by_backend.items()
+def _runs_section(runs: dict[str, list[Verdict]]) -> list[str]:
+    """Each claim's verdict and key estimate per stored run ("profile, backend"), where two or
+    more runs have results."""
+    have = {name: {v.claim_id: v for v in verdicts} for name, verdicts in runs.items()
             if verdicts}
     if len(have) < 2:
         return []
@@ -232,11 +233,13 @@ def _backends_section(by_backend: dict[str, list[Verdict]]) -> list[str]:
     headers = ["ID"] + [f"{label} ({name})" for name in names
                         for label in ("verdict", "key estimate")] + ["same verdict"]
     both = sum(all(have[name].get(i) for name in names) for i in ids)
-    note = (f"{both - len(differ)} of {both} claims run on every backend have the same verdict"
+    note = (f"{both - len(differ)} of {both} claims run in every column have the same verdict"
             + (f"; differing: {', '.join(differ)}." if differ else "."))
-    return ["## Verdicts per Keras backend",
-            "The same boards, dropout masks and starting weights on each backend (one counter-"
-            "based generator); differences come from floating-point arithmetic only.",
+    return ["## Verdicts per profile and Keras backend",
+            "Within a profile, the backends see the same boards, dropout masks and starting "
+            "weights (one counter-based generator), so differences come from floating-point "
+            "arithmetic only. Between profiles the sizes differ (boards, batches, grids, trials), "
+            "and a larger size can rightly change a verdict: each claim's section says why.",
             _table(rows, headers), note]
 
 
@@ -291,7 +294,7 @@ def _claim_section(verdict: Verdict, fresh_ids: set[str]) -> list[str]:
 
 def render_report(
     verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], report_dir: Path,
-    by_backend: dict[str, list[Verdict]] | None = None,
+    runs: dict[str, list[Verdict]] | None = None,
 ) -> str:
     """The whole markdown report; deterministic for given inputs (rows in catalogue order).
 
@@ -302,7 +305,7 @@ def render_report(
     provenance_rows = [[str(key), str(value)] for key, value in provenance.items()]
     parts = ["# lifetf report", INTRO, _table(provenance_rows, ["provenance", "value"])]
     parts += _summary_section(ordered, fresh_ids)
-    parts += _backends_section(by_backend or {})
+    parts += _runs_section(runs or {})
     if ordered:
         parts += _slowest_section(ordered)
     for verdict in ordered:
@@ -312,8 +315,8 @@ def render_report(
 
 def write_report(
     verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], path: Path,
-    by_backend: dict[str, list[Verdict]] | None = None,
+    runs: dict[str, list[Verdict]] | None = None,
 ) -> Path:
     """Render the report and write it atomically (temp file in the same directory, os.replace)."""
-    text = render_report(verdicts, provenance, fresh_ids, Path(path).parent, by_backend)
+    text = render_report(verdicts, provenance, fresh_ids, Path(path).parent, runs)
     return atomic_write_text(path, text)

@@ -36,6 +36,18 @@ def results_dir_for(report_path: Path, profile: str, seed_base: int,
     return report_path.parent / "results" / results_name(profile, seed_base, backend)
 
 
+def stored_runs(report_path: Path, seed_base: int) -> dict[str, list[Verdict]]:
+    """The stored verdicts of every profile and backend beside the report, keyed
+    ``"profile, backend"`` (those with any), for the report's side-by-side table."""
+    from lifetf.nets.backends import BACKENDS
+    from lifetf.suite.profiles import PROFILES
+    from lifetf.suite.store import load_verdicts
+
+    found = {f"{p}, {b}": load_verdicts(results_dir_for(report_path, p, seed_base, b))
+             for p in PROFILES for b in BACKENDS}
+    return {name: verdicts for name, verdicts in found.items() if verdicts}
+
+
 @dataclass
 class Suite:
     """Everything a claim test needs from the run: sizes, seeds, trials, where results go."""

@@ -186,3 +186,19 @@ def test_provenance_keys() -> None:
     assert prov["total_time"] == "1 min 15 s"
     assert prov["device"].startswith(("GPU: ", "CPU: "))
     assert all(isinstance(v, str) for v in prov.values())
+
+
+def test_runs_side_by_side_flag_a_verdict_that_differs(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    quick = _verdicts("figures/x.png")
+    gpu = [replace(v, verdict="refuted") if v.claim_id == "GOL-CORNERS" else v
+           for v in quick[:2]]
+    runs = {"quick, tensorflow": quick, "gpu, jax": gpu}
+    text = render_report(quick, PROVENANCE, set(), tmp_path, runs)
+    section = text.split("## Verdicts per profile and Keras backend")[1].split("\n## ")[0]
+    assert "verdict (quick, tensorflow)" in section and "verdict (gpu, jax)" in section
+    assert "1 of 2 claims run in every column have the same verdict" in section
+    assert "differing: GOL-CORNERS" in section
+    alone = render_report(quick, PROVENANCE, set(), tmp_path, {"quick, tensorflow": quick})
+    assert "Verdicts per profile" not in alone
