@@ -85,6 +85,11 @@ def _bench(args: argparse.Namespace) -> int:
     from lifetf.nets import bench
     from lifetf.nets.provenance import device_slug
 
+    if args.phases:
+        from lifetf.nets import phases
+
+        phases.run(args.members)
+        return 0
     result = bench.run(args.members, args.window, args.fit_seeds, args.fit_batches,
                        tuple(args.workload or bench.WORKLOADS))
     if args.save_calibration:
@@ -235,6 +240,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="batches each one-by-one fit trains (scaled to the protocol)")
     b.add_argument("--workload", action="append", choices=list(_workloads()),
                    help="time only these workloads (repeatable; default all)")
+    b.add_argument("--phases", action="store_true",
+                   help="instead: where the trainer's time goes at the quick sizes, per phase")
     b.add_argument("--save-calibration", action="store_true",
                    help="save the measured cost model for `lifetf plan` on this device")
     b.add_argument("--cache-dir", default=None, help="where the calibration is saved")

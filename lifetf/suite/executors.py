@@ -11,6 +11,7 @@ what is missing and no trial is lost or written twice.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import sys
@@ -92,9 +93,13 @@ class _Trainer:
         return len(rows)
 
 
-def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
-    """A ``host:port`` (or ``ray://host:port``) cluster address must accept a connection:
-    Ray itself would wait minutes for an absent head node before failing."""
+def check_ray(address: str | None, timeout: float = 5.0) -> None:
+    """Ray must be installed, and a ``host:port`` (or ``ray://host:port``) cluster address
+    (``address`` or ``$RAY_ADDRESS``) must accept a connection: Ray itself would wait minutes
+    for an absent head node before failing."""
+    if importlib.util.find_spec("ray") is None:
+        raise ExecutorError("the ray executor needs Ray: pip install -e '.[ray]'")
+    address = address or os.environ.get("RAY_ADDRESS")
     if not address or address in ("auto", "local"):
         return
     host, _, port = address.removeprefix("ray://").rpartition(":")
@@ -119,7 +124,7 @@ def run_ray(units: Sequence[Unit], store_root: str, backend: str, allow_tf32: bo
     except ImportError:
         raise ExecutorError("the ray executor needs Ray: pip install -e '.[ray]'") from None
     address = address or os.environ.get("RAY_ADDRESS")
-    _check_reachable(address)
+    check_ray(address)
     try:
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=False,

@@ -65,7 +65,10 @@ class Location:
         if self.url:
             import fsspec
 
-            self.fs, self.root = fsspec.core.url_to_fs(text)
+            try:
+                self.fs, self.root = fsspec.core.url_to_fs(text)
+            except (ValueError, ImportError) as error:  # unknown protocol, missing package
+                raise ValueError(f"{text} is not a usable store URL: {error}") from None
             self.label = text.rstrip("/")
         else:
             self.fs = None

@@ -77,9 +77,19 @@ def _check_locations(config: pytest.Config, report: Path) -> None:
         raise pytest.UsageError(f"--report {report}: {problem}")
     if not config.getoption("--no-cache"):
         store = config.getoption("--cache-dir") or DEFAULT_CACHE
-        problem = Location(store).problem()
+        try:
+            problem = Location(store).problem()
+        except ValueError as error:
+            problem = str(error)
         if problem:
             raise pytest.UsageError(f"--cache-dir: {problem}")
+    if config.getoption("--executor") == "ray" and not hasattr(config, "workerinput"):
+        from lifetf.suite.executors import ExecutorError, check_ray
+
+        try:
+            check_ray(config.getoption("--ray-address"))
+        except ExecutorError as error:
+            raise pytest.UsageError(f"--executor ray: {error}") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -159,7 +169,7 @@ def _train_with_ray(session: pytest.Session) -> None:
     work = units(trials(needs(_selected_claims(config), get_profile(
         config.getoption("--profile")), config.getoption("--seed-base"))), store)
     run_ray(work, store.location.label, current().name, precision() == "tf32",
-            progress=True)
+            address=config.getoption("--ray-address"), progress=True)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,10 @@ def collect(*options: str) -> subprocess.CompletedProcess:
     (["--report", "out.txt"], "out.txt"), (["--backend", "torch"], "torch"),
     (["--cache-dir", "/proc/nope"], "/proc/nope"),
     (["--report", "/proc/nope/REPORT.md"], "/proc/nope"),
+    (["--cache-dir", "nosuchproto://x"], "nosuchproto://x"),
+    (["--executor", "dask"], "dask"),
+    (["--executor", "ray", "--ray-address", "127.0.0.1:1"],  # without Ray: the install line
+     "127.0.0.1:1" if importlib.util.find_spec("ray") else "pip install -e '.[ray]'"),
 ])
 def test_bad_options_are_one_line_usage_errors_naming_the_value(option, named):
     done = collect(*option)
