@@ -18,3 +18,16 @@ def test_parse_seeds():
 def test_cli_train_rejects_bad_experiment(capsys):
     assert main(["train", "--density", "2", "--seeds", "1", "--no-cache"]) == 2
     assert "Experiment.density = 2.0" in capsys.readouterr().err
+
+
+def test_the_parser_imports_no_keras_so_any_backend_can_still_be_chosen():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from lifetf.cli import make_parser; make_parser(); "
+            "assert 'keras' not in sys.modules, 'keras imported before --backend is read'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env={k: v for k, v in os.environ.items()
+                                            if k != "KERAS_BACKEND"})
+    assert done.returncode == 0, done.stderr

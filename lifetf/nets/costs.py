@@ -1,4 +1,5 @@
-"""How long training takes: a cost model of seconds per model, calibrated per device.
+"""What training costs: members per graph under a memory budget, and a model of seconds per
+model, calibrated per device.
 
 Training time grows with the protocol's cells (batches x batch size x board cells) and the
 network's blocks, and with the multiply-adds per cell and block in a way that depends on the
@@ -20,6 +21,20 @@ from pathlib import Path
 from lifetf.nets.experiment import Experiment
 
 CALIBRATIONS = Path(__file__).resolve().parent / "calibrations"
+DEFAULT_MEMORY_BUDGET = 2 * 2**30
+MAX_MEMBERS = 256  # members per graph at most: more only lengthens each step's tensors
+
+
+def member_bytes(experiment: Experiment) -> int:
+    """Rough peak bytes one member needs per training step (activations, patches, gradients)."""
+    cells = experiment.batch_size * experiment.board_size**2
+    floats = sum((9 if s.kernel == 3 else 1) * s.cin + 2 * s.cout for s in experiment.layers)
+    return int(cells * floats * 4 * 4 + experiment.n_params * 4 * 8)
+
+
+def members_per_graph(experiment: Experiment, budget: int = DEFAULT_MEMORY_BUDGET) -> int:
+    """How many members fit in one graph under a memory budget (between 1 and MAX_MEMBERS)."""
+    return int(max(1, min(MAX_MEMBERS, budget // max(1, member_bytes(experiment)))))
 
 
 def macs_per_cell(experiment: Experiment) -> float:

@@ -21,6 +21,7 @@ from lifetf import seeding
 from lifetf.life.evaluate import board_scores, eval_set, truth_table_errors, truth_table_windows
 from lifetf.life.rules import ops_evolve
 from lifetf.nets.backends import current
+from lifetf.nets.costs import DEFAULT_MEMORY_BUDGET, members_per_graph
 from lifetf.nets.ensemble import Ensemble
 from lifetf.nets.experiment import Experiment
 from lifetf.nets.models import hand_built_weights, n_blocks, seeded_initial_weights
@@ -30,7 +31,6 @@ from lifetf.nets.models import hand_built_weights, n_blocks, seeded_initial_weig
 TRAINER_VERSION = "3"
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
-DEFAULT_MEMORY_BUDGET = 2 * 2**30
 
 ROW_COLUMNS = (
     "seed",
@@ -97,21 +97,6 @@ def starting_weights(experiment: Experiment, seed: int) -> list[np.ndarray]:
         weights = [part.reshape(w.shape) for part, w in zip(
             np.split(flat, np.cumsum(sizes)[:-1]), weights, strict=True)]
     return weights
-
-
-def member_bytes(experiment: Experiment) -> int:
-    """Rough peak bytes one member needs per training step (activations, patches, gradients)."""
-    cells = experiment.batch_size * experiment.board_size**2
-    floats = sum((9 if s.kernel == 3 else 1) * s.cin + 2 * s.cout for s in experiment.layers)
-    return int(cells * floats * 4 * 4 + experiment.n_params * 4 * 8)
-
-
-MAX_MEMBERS = 256  # members per graph at most: more only lengthens each step's tensors
-
-
-def members_per_graph(experiment: Experiment, budget: int = DEFAULT_MEMORY_BUDGET) -> int:
-    """How many members fit in one graph under a memory budget (between 1 and MAX_MEMBERS)."""
-    return int(max(1, min(MAX_MEMBERS, budget // max(1, member_bytes(experiment)))))
 
 
 def make_optimizer(experiment: Experiment):

@@ -94,8 +94,9 @@ class Claim:
             decision = powered(decision, plan)
             if not plan.powered:
                 summary += (f" With {plan.trials} trials per setting, the most this profile "
-                            f"affords, the design misses its false-failure target "
-                            f"({plan.false_failure:.2g}): inconclusive by design.")
+                            f"affords, the design's chance to fail when the claim holds is "
+                            f"{plan.false_failure:.2g}, above its target: inconclusive by "
+                            f"design.")
         return Verdict(
             claim_id=self.id, verdict=decision.verdict, summary=summary,
             test=decision.test, threshold=decision.threshold, p_value=decision.p_value,

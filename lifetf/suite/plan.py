@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from lifetf.nets.costs import Calibration
+from lifetf.nets.costs import MAX_MEMBERS, Calibration, members_per_graph
 from lifetf.nets.experiment import Experiment
-from lifetf.nets.train import MAX_MEMBERS, members_per_graph
 from lifetf.suite.catalogue import Claim, catalogue
 from lifetf.suite.profiles import Profile
 

@@ -128,3 +128,18 @@ def test_success_outcomes_agree_for_most_seeds(both):
     assert differ <= allowed, f"{differ} of {len(first)} seeds changed their outcome"
     # not vacuous: the setting has successes and failures
     assert 5 < first.sum() < len(first) - 5
+
+
+def test_jax_compiled_steps_persist_beside_the_trial_store(monkeypatch):
+    pytest.importorskip("jax")
+    from lifetf.nets.backends.jax_backend import compilation_cache
+
+    monkeypatch.delenv("LIFETF_JAX_CACHE", raising=False)
+    monkeypatch.setenv("LIFETF_CACHE", "/tmp/lifetf-store")
+    assert compilation_cache() == "/tmp/lifetf-store/jax-compiled"
+    monkeypatch.setenv("LIFETF_CACHE", "s3://bucket/lifetf")  # no local folder: no cache
+    assert compilation_cache() is None
+    monkeypatch.setenv("LIFETF_JAX_CACHE", "/tmp/elsewhere")
+    assert compilation_cache() == "/tmp/elsewhere"
+    monkeypatch.setenv("LIFETF_JAX_CACHE", "")
+    assert compilation_cache() is None

@@ -4,7 +4,9 @@ buffers are donated to each chunk."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -57,12 +59,27 @@ class JaxLoop(base.OptimizerLoop):
         return [np.asarray(p) for p in self.state[0]]
 
 
+def compilation_cache() -> str | None:
+    """Where JAX keeps compiled executables: ``$LIFETF_JAX_CACHE``, else ``jax-compiled`` in
+    the trial store's folder (``$LIFETF_CACHE`` or ``.lifetf-cache``); None when that is a
+    URL or ``$LIFETF_JAX_CACHE`` is empty (no persistent cache)."""
+    if "LIFETF_JAX_CACHE" in os.environ:
+        return os.environ["LIFETF_JAX_CACHE"] or None
+    root = Path(__file__).resolve().parents[3]  # lifetf/nets/backends/ -> the repository
+    store = os.environ.get("LIFETF_CACHE", str(root / ".lifetf-cache"))
+    return None if "://" in store else os.path.join(store, "jax-compiled")
+
+
 class JaxBackend(base.Backend):
     name = "jax"
 
     def configure(self, allow_tf32: bool) -> None:
         jax.config.update("jax_default_matmul_precision",
                           "tensorfloat32" if allow_tf32 else "highest")
+        folder = compilation_cache()
+        if folder:  # compiled steps persist across runs (1-5 s per shape on an H200)
+            jax.config.update("jax_compilation_cache_dir", folder)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
     def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> base.OptimizerLoop:
         return JaxLoop(params, optimizer, member_losses, prepare)
