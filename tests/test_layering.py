@@ -1,5 +1,5 @@
-"""Imports go one way: leaves (checks, seeding) <- life <- nets <- analysis, toys <- suite <- cli;
-stats stands alone. Checked on every import statement, including those inside functions."""
+"""Imports go one way: leaves (checks, seeding, paths) <- life <- nets <- analysis, toys <- suite
+<- cli; stats stands alone. Checked on every import statement, including those inside functions."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lifetf"
-RANK = {"checks": 0, "seeding": 0, "life": 1, "stats": 1, "nets": 2, "analysis": 3, "toys": 3,
-        "suite": 4, "cli": 5, "__init__": 5, "__main__": 6}
+RANK = {"checks": 0, "seeding": 0, "paths": 0, "life": 1, "stats": 1, "nets": 2, "analysis": 3,
+        "toys": 3, "suite": 4, "cli": 5, "__init__": 5, "__main__": 6}
 
 
 def _layer(module: str) -> str:

@@ -11,7 +11,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository: lifetf/nets/ -> root
+from lifetf.paths import PROJECT_ROOT
 
 
 def cpu_name() -> str:

@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from lifetf.paths import is_url
+
 FILE_MODE = 0o644  # mkstemp makes 0600 files; results and reports are for everyone to read
 
 
@@ -61,7 +63,7 @@ class Location:
 
     def __init__(self, root: Path | str):
         text = str(root)
-        self.url = "://" in text and not text.startswith("file://")
+        self.url = is_url(text)
         if self.url:
             import fsspec
 

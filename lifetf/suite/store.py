@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,12 +22,12 @@ import pandas as pd
 
 from lifetf.checks import stable_key
 from lifetf.nets.experiment import Experiment
-from lifetf.nets.provenance import PROJECT_ROOT
 from lifetf.nets.train import ROW_COLUMNS, TRAINER_VERSION, train
+from lifetf.paths import default_cache
 from lifetf.suite.io import Location, atomic_write_text
 from lifetf.suite.verdict import Verdict
 
-DEFAULT_CACHE = os.environ.get("LIFETF_CACHE", str(PROJECT_ROOT / ".lifetf-cache"))
+DEFAULT_CACHE = default_cache()
 _SCALARS = ("success", "match_rate", "cell_accuracy", "all_dead_rate", "initial_loss",
             "final_loss", "table_errors", "train_seconds")
 

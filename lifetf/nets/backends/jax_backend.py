@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import lifetf.nets.backends.base as base
+from lifetf.paths import default_cache, is_url
 
 
 class JaxLoop(base.OptimizerLoop):
@@ -65,9 +65,9 @@ def compilation_cache() -> str | None:
     URL or ``$LIFETF_JAX_CACHE`` is empty (no persistent cache)."""
     if "LIFETF_JAX_CACHE" in os.environ:
         return os.environ["LIFETF_JAX_CACHE"] or None
-    root = Path(__file__).resolve().parents[3]  # lifetf/nets/backends/ -> the repository
-    store = os.environ.get("LIFETF_CACHE", str(root / ".lifetf-cache"))
-    return None if "://" in store else os.path.join(store, "jax-compiled")
+    store = default_cache()
+    return None if is_url(store) else os.path.join(store.removeprefix("file://"),
+                                                    "jax-compiled")
 
 
 class JaxBackend(base.Backend):
