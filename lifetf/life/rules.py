@@ -165,11 +165,11 @@ def neighbour_views(x, height: int, width: int, offsets=OFFSETS) -> list:
     return views
 
 
-def ops_step(boards, rule: str | Rule, torus: bool = False):
-    """One generation on a float tensor (..., H, W) holding 0/1, in ``keras.ops`` (any backend)."""
+def _ops_neighbours(boards, offsets, torus: bool) -> tuple:
+    """(centres, views) of a float tensor (..., H, W): the cells and one neighbour view per
+    offset, both flattened alike (zero beyond the edge unless ``torus``)."""
     from keras import ops
 
-    spec = get_rule(rule)
     rank = len(boards.shape)
     if rank < 2:
         raise ValueError(f"boards must have at least rank 2 (..., H, W), got rank {rank}")
@@ -177,13 +177,31 @@ def ops_step(boards, rule: str | Rule, torus: bool = False):
     if torus:
         padded = ops.concatenate([boards[..., -1:, :], boards, boards[..., :1, :]], axis=-2)
         padded = ops.concatenate([padded[..., -1:], padded, padded[..., :1]], axis=-1)
-        shifted = [padded[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
-                   for dy, dx in spec.offsets]
-        flat = boards
-    else:
-        lead = tuple(boards.shape[:-2])
-        flat = ops.reshape(boards, (*lead[:-1], -1)) if lead else ops.reshape(boards, (-1,))
-        shifted = neighbour_views(flat, h, w, spec.offsets)
+        return boards, [padded[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+                        for dy, dx in offsets]
+    lead = tuple(boards.shape[:-2])
+    flat = ops.reshape(boards, (*lead[:-1], -1)) if lead else ops.reshape(boards, (-1,))
+    return flat, neighbour_views(flat, h, w, offsets)
+
+
+def ops_window_codes(boards):
+    """Each cell's zero-padded 3x3 window as a code 0..511 (bit j: the neighbour at OFFSETS[j],
+    the order of every truth table), for a float 0/1 tensor (..., H, W); int32, same shape."""
+    from keras import ops
+
+    _, views = _ops_neighbours(boards, OFFSETS, torus=False)
+    code = views[0]
+    for j, view in enumerate(views[1:], start=1):
+        code = code + float(2**j) * view
+    return ops.reshape(ops.cast(code, "int32"), boards.shape)
+
+
+def ops_step(boards, rule: str | Rule, torus: bool = False):
+    """One generation on a float tensor (..., H, W) holding 0/1, in ``keras.ops`` (any backend)."""
+    from keras import ops
+
+    spec = get_rule(rule)
+    flat, shifted = _ops_neighbours(boards, spec.offsets, torus)
     counts = shifted[0]
     for view in shifted[1:]:
         counts = counts + view

@@ -33,6 +33,9 @@ WORKLOADS = {
     "quick sweep (3000 x 32, 8x8, m=2)": QUICK_SWEEP,
     "paper, m=1 (10000 x 128)": Experiment(width=1, **PAPER),
     "paper tricks, m=5 (10000 x 128)": Experiment(width=5, init="normalize", **PAPER),
+    # two-step networks train on their cells: these price every network that is not
+    # trained by window (Experiment.by_window) in the cost model
+    **{f"quick sweep, 2 steps, m={m}": QUICK_SWEEP.replace(steps=2, width=m) for m in (1, 2, 5)},
 }
 
 
@@ -104,13 +107,19 @@ def calibration(result: dict):
     from lifetf.nets.costs import Calibration, macs_per_cell
 
     unit = {"batches": 10000, "batch_size": 128, "cells": 100}
-    points = {}
+    points, window = {}, []
     for timing in result["timings"]:
         e = WORKLOADS[timing["workload"]]
         blocks = max(1, sum(1 for s in e.layers if s.kernel == 3))
         scale = (e.batches * e.batch_size * e.board_size**2
                  / (unit["batches"] * unit["batch_size"] * unit["cells"]))
-        points[macs_per_cell(e)] = timing["seconds_per_model"] / scale / blocks
+        if e.by_window:
+            window.append(timing["seconds_per_model"] / scale)
+        else:
+            points[macs_per_cell(e)] = timing["seconds_per_model"] / scale / blocks
+    if not points:
+        raise ValueError("a calibration needs at least one workload trained on its cells "
+                         "(the two-step ones)")
     env = result["environment"]
     return Calibration(
         device=result["device"], backend=env["backend"],
@@ -118,7 +127,8 @@ def calibration(result: dict):
                f"{env['commit']})", unit=unit, points=tuple(sorted(points.items())),
         step_seconds=min(t["seconds_per_batch"] for t in result["timings"]),
         compile_seconds=float(np.mean([t["compile_seconds"] for t in result["timings"]])),
-        members=max(t["members"] for t in result["timings"]))
+        members=max(t["members"] for t in result["timings"]),
+        window_seconds=float(np.max(window)) if window else None)
 
 
 def fit_one_by_one(experiment: Experiment, seeds: list[int], batches: int) -> float:

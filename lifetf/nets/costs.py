@@ -4,7 +4,8 @@ model, calibrated per device.
 Training time grows with the protocol's cells (batches x batch size x board cells) and the
 network's blocks, and with the multiply-adds per cell and block in a way that depends on the
 device: a small network leaves a GPU idle. So the model interpolates, in log-log, seconds per
-model of a unit protocol at a few measured per-cell multiply-add counts; adds a floor of
+model of a unit protocol at a few measured per-cell multiply-add counts (networks trained by
+window, ``Experiment.by_window``, cost one measured figure per cell instead); adds a floor of
 sequential steps (every update of a graph waits for the last, however few members train) and
 a compile per graph. A calibration is a small JSON file: committed ones (the H200 from measured
 runs, this project's 2-core CPU) and the one ``python -m lifetf bench --save-calibration``
@@ -56,6 +57,10 @@ class Calibration:
     step_seconds: float  # the least time one update of a graph takes, whatever its size
     compile_seconds: float  # building and compiling one graph
     members: int  # members per graph this device trains at once
+    # seconds per model of the unit protocol for networks trained by window
+    # (Experiment.by_window: mostly drawing and counting the boards, whatever the width);
+    # None in calibrations measured before trainer 4, which price them by their cells
+    window_seconds: float | None = None
 
     @classmethod
     def load(cls, path: Path | str) -> Calibration:
@@ -94,7 +99,10 @@ class Calibration:
         scale = (experiment.batches * experiment.batch_size * experiment.board_size**2
                  / (unit["batches"] * unit["batch_size"] * unit["cells"]))
         blocks = max(1, sum(1 for s in experiment.layers if s.kernel == 3))
-        compute = scale * blocks * self._per_unit(macs_per_cell(experiment))
+        if experiment.by_window and self.window_seconds is not None:
+            compute = scale * self.window_seconds
+        else:
+            compute = scale * blocks * self._per_unit(macs_per_cell(experiment))
         floor = experiment.batches * self.step_seconds * blocks / members
         return max(compute, floor) + self.compile_seconds / members
 

@@ -19,7 +19,7 @@ import numpy as np
 from keras import ops
 
 from lifetf.life.rules import neighbour_views
-from lifetf.nets.models import LayerSpec, build_from_specs, clamp, keras_activation
+from lifetf.nets.models import LayerSpec, build_from_specs, clamp, keras_activation, sees_one_window
 
 UNROLL_LIMIT = 24  # per-member kernel entries up to which the linear map is unrolled (measured)
 
@@ -80,9 +80,10 @@ class MemberConv(keras.layers.Layer):
             shape=(self.members, self.filters), initializer="zeros", name="bias"
         )
 
-    def call(self, x, board_shape: tuple[int, int] = (1, 1)):
+    def call(self, x, board_shape: tuple[int, int] = (1, 1), patches: bool = False):
+        """``patches``: x already holds each cell's 3x3 window (K, 9 cin, N) (a 3x3 layer)."""
         k, cin = self.kernel_size, self.kernel.shape[3]
-        if k == 3:
+        if k == 3 and not patches:
             x = extract_patches(x, *board_shape)
         flat_kernel = ops.reshape(self.kernel, (self.members, k * k * cin, self.filters))
         # a 3x3 layer is always a product over its patches: unrolled, XLA would copy the patch
@@ -126,8 +127,22 @@ class Ensemble(keras.layers.Layer):
         """Indices of the layers followed by channel dropout."""
         return tuple(i for i, s in enumerate(self.specs) if s.dropout > 0)
 
-    def call(self, boards, dropout_masks=None):
-        """Pre-output values (K, B, H, W); ``dropout_masks`` maps layer index -> (K, C, B, 1, 1)."""
+    @property
+    def one_window(self) -> bool:
+        """Whether each output cell is a function of its 3x3 input window alone."""
+        return sees_one_window(self.specs)
+
+    def call(self, boards, dropout_masks=None, windows=None):
+        """Pre-output values (K, B, H, W); ``dropout_masks`` maps layer index -> (K, C, B, 1, 1).
+
+        With ``windows`` (1 or K, 9, P) 0/1 3x3 windows in truth-table order instead (networks
+        with :attr:`one_window`), the centre's pre-output value for each window, (K, P).
+        """
+        if windows is not None:
+            x = ops.broadcast_to(windows, (self.members, *windows.shape[1:]))
+            for i, conv in enumerate(self.convs):
+                x = conv(x, patches=i == 0)
+            return x[:, 0]
         members, count, height, width = boards.shape
         cells = count * height * width
         x = ops.reshape(ops.cast(boards, "float32"), (members, 1, cells))
@@ -146,6 +161,12 @@ class Ensemble(keras.layers.Layer):
     def apply(self, params, boards, dropout_masks=None):
         """Pre-output values from the parameter tensors ``params`` (a pure function of them)."""
         return self.stateless_call(list(params), [], boards, dropout_masks)[0]
+
+    def apply_windows(self, params, windows):
+        """Centre pre-output values (K, P) of (1 or K, 9, P) windows, from ``params`` (pure)."""
+        if not self.one_window:
+            raise ValueError("apply_windows needs a network whose output sees one 3x3 window")
+        return self.stateless_call(list(params), [], None, windows=windows)[0]
 
     def predict(self, boards):
         """Outputs in [0, 1] of shape (K, B, H, W)."""

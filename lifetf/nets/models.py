@@ -97,6 +97,13 @@ def layer_specs(arch: str, steps: int, width: int = 1, depth: float = 1.0,
     return tuple(layers)
 
 
+def sees_one_window(specs: tuple[LayerSpec, ...]) -> bool:
+    """Whether a network's output cell is a function of its 3x3 input window alone: one 3x3
+    layer, the first, then 1x1 layers, and no dropout (whose masks act per board)."""
+    return (specs[0].kernel == 3 and all(s.kernel == 1 for s in specs[1:])
+            and not any(s.dropout > 0 for s in specs))
+
+
 def count_params(layers: tuple[LayerSpec, ...]) -> int:
     """Total trainable parameters of a network description."""
     return sum(spec.n_params for spec in layers)

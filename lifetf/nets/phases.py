@@ -2,8 +2,9 @@
 
 Each phase is compiled and timed apart (best of a few repeats, after a warm-up), per batch of
 all K members: **data** (a chunk's boards, targets and masks from the counter-based streams,
-divided by the chunk's batches), **forward** (the losses of one batch), **backward** (gradients
-minus forward), **optimiser and loop** (one compiled chunk, per batch, minus the three before),
+or its window counts when training by window, divided by the chunk's batches), **forward**
+(the losses of one batch), **backward** (gradients minus forward), **optimiser and loop**
+(one compiled chunk, per batch, minus the three before),
 **evaluation** (success, match rate and truth tables of the trained members, per batch of the
 protocol), and **setup, compile, Python** (a whole ``train_members`` call less its compiled
 chunks and evaluation: building, compiling, numpy between chunks).
@@ -76,14 +77,27 @@ def profile(name: str, experiment: Experiment, members: int = 64,
     start = ops.convert_to_tensor(np.int32(0))
     prepare = backend.compile(lambda s: trainer._prepare(s))
     data = _best(lambda: block(prepare(start)), repeats) / every
-    # the chunk's batches as one batch of every * B boards per member: the same arithmetic as
-    # `every` updates' passes, in one call (a call per batch would time dispatch, not work)
-    boards, targets = (ops.convert_to_tensor(np.concatenate(list(ops.convert_to_numpy(x)),
-                                                            axis=1)) for x in prepare(start)[:2])
     params = [ops.convert_to_tensor(w) for w in trainer.loop.weights()]
-    forward = backend.compile(lambda p: trainer.losses(p, boards, targets))
-    gradient = backend.compile(backend.gradient(
-        lambda p: ops.sum(trainer.losses(p, boards, targets))))
+    if trainer.by_window:
+        # one evaluation of the 512 windows per batch: `every` of them in one call, each at
+        # slightly moved weights so that the compiler cannot share them
+        (counts,) = prepare(start)
+
+        def chunk_loss(p):
+            return ops.sum(ops.stack([ops.sum(trainer.window_losses(
+                [w + 1e-7 * s for w in p], counts[s])) for s in range(every)]))
+    else:
+        # the chunk's batches as one batch of every * B boards per member: the same
+        # arithmetic as `every` updates' passes, in one call (a call per batch would time
+        # dispatch, not work)
+        boards, targets = (ops.convert_to_tensor(np.concatenate(
+            list(ops.convert_to_numpy(x)), axis=1)) for x in prepare(start)[:2])
+
+        def chunk_loss(p):
+            return ops.sum(trainer.losses(p, boards, targets))
+
+    forward = backend.compile(chunk_loss)
+    gradient = backend.compile(backend.gradient(chunk_loss))
     ahead = _best(lambda: block(forward(params)), repeats) / every
     both = _best(lambda: block(gradient(params)), repeats) / every
     chunk = _best(lambda: trainer.run(0, every), repeats) / every

@@ -5,7 +5,9 @@ and at batch t it draws its boards and dropout masks from the counter-based gene
 :mod:`lifetf.seeding` keyed by (s_k, purpose, data stream) with counter t, inside the compiled
 step. The loss is the sum of the members' mean losses and Adam is element-wise, so member k
 follows the path it would follow if trained alone, whatever K is, whichever members train
-beside it and whichever Keras backend (TensorFlow or JAX) runs it.
+beside it and whichever Keras backend (TensorFlow or JAX) runs it. One-step networks whose
+output sees one 3x3 window take each batch's loss from how often each of the 512 windows occurs
+in it (:attr:`Experiment.by_window`): the same function, for far fewer evaluations.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ import pandas as pd
 
 from lifetf import seeding
 from lifetf.life.evaluate import board_scores, eval_set, truth_table_errors, truth_table_windows
-from lifetf.life.rules import ops_evolve
+from lifetf.life.rules import next_centre, ops_evolve, ops_window_codes
 from lifetf.nets.backends import current
 from lifetf.nets.costs import DEFAULT_MEMORY_BUDGET, members_per_graph
 from lifetf.nets.ensemble import Ensemble
-from lifetf.nets.experiment import Experiment
+from lifetf.nets.experiment import WINDOWS, Experiment
 from lifetf.nets.models import hand_built_weights, n_blocks, seeded_initial_weights
 
 # Bump when a change alters what training computes: it is part of every cache key.
 # 3: boards, dropout masks, orders and sign flips from the counter-based Threefry generator.
-TRAINER_VERSION = "3"
+# 4: one-step networks that see one 3x3 window per output take their loss as a sum over the
+#    512 windows weighted by how often each occurs in the batch (the same function; the float
+#    sums run in another order).
+TRAINER_VERSION = "4"
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
 
@@ -150,6 +155,11 @@ class _Trainer:
                              if experiment.train_set else None)
         self.shuffle_keys = seeding.stream_keys(self.seeds, seeding.SHUFFLE,
                                                 experiment.data_stream)
+        self.by_window = experiment.by_window
+        if self.by_window:
+            windows = truth_table_windows()
+            self.windows = windows.reshape(WINDOWS, 9).T[None].astype(np.float32)  # (1, 9, P)
+            self.window_targets = next_centre(windows, experiment.rule)[None].astype(np.float32)
         self.loop = current().optimizer_loop(stacked, make_optimizer(experiment),
                                              self._member_losses, self._prepare)
 
@@ -161,7 +171,23 @@ class _Trainer:
 
         logits = self.ensemble.apply(params, boards, masks)
         cells = cell_losses(self.experiment.output, targets, logits, self.ensemble.activate)
-        losses = ops.mean(cells, axis=(1, 2, 3))
+        return self._penalised(params, ops.mean(cells, axis=(1, 2, 3)))
+
+    def window_losses(self, params, counts):
+        """The same losses as :meth:`losses` from each member's window counts (K, 512) of a
+        batch (networks trained :attr:`by window <Experiment.by_window>`)."""
+        from keras import ops
+
+        exp = self.experiment
+        logits = self.ensemble.apply_windows(params, self.windows)
+        cells = cell_losses(exp.output, self.window_targets, logits, self.ensemble.activate)
+        total = ops.sum(cells * counts, axis=1)
+        return self._penalised(params, total / float(exp.batch_size * exp.board_size**2))
+
+    def _penalised(self, params, losses):
+        """``losses`` plus each member's L1 penalty on its kernels, if the experiment has one."""
+        from keras import ops
+
         if self.experiment.l1:
             penalty = None
             for kernel in params[0::2]:
@@ -170,24 +196,34 @@ class _Trainer:
             losses = losses + self.experiment.l1 * penalty
         return losses
 
-    def _prepare(self, start, *inputs) -> tuple:
-        """Boards, targets and dropout masks of one chunk (record_every updates from ``start``).
+    def chunk_boards(self, start, *inputs):
+        """The boards (S, K, B, H, W) of one chunk (record_every updates from ``start``): drawn
+        per member from its stream with the global batch numbers as counters, or gathered from
+        the fixed set."""
+        from keras import ops
 
-        Boards (S, K, B, H, W) are drawn per member from its stream with the global batch
-        numbers as counters (or gathered from the fixed set); masks are (S, K, C, B, 1, 1),
-        scaled by 1/(1-p).
+        exp = self.experiment
+        if self.train_boards is None:
+            counters = ops.arange(exp.record_every, dtype="int32") + start
+            shape = (exp.batch_size, exp.board_size, exp.board_size)
+            return seeding.bernoulli(self.data_keys, counters, shape, exp.density)
+        set_boards, index = inputs
+        return ops.take(set_boards, index, axis=0)
+
+    def _prepare(self, start, *inputs) -> tuple:
+        """What the updates of one chunk read: boards, targets and dropout masks, or (training
+        by window) each batch's window counts (S, K, 512).
+
+        Masks are (S, K, C, B, 1, 1), scaled by 1/(1-p).
         """
         from keras import ops
 
         exp = self.experiment
-        counters = ops.arange(exp.record_every, dtype="int32") + start
-        if self.train_boards is None:
-            shape = (exp.batch_size, exp.board_size, exp.board_size)
-            boards = seeding.bernoulli(self.data_keys, counters, shape, exp.density)
-        else:
-            set_boards, index = inputs
-            boards = ops.take(set_boards, index, axis=0)
+        boards = self.chunk_boards(start, *inputs)
+        if self.by_window:
+            return (self._window_counts(boards),)
         targets = ops_evolve(boards, exp.rule, exp.steps, exp.torus)
+        counters = ops.arange(exp.record_every, dtype="int32") + start
         masks = []
         for i, keys in self.dropout_keys.items():
             spec = exp.layers[i]
@@ -196,8 +232,24 @@ class _Trainer:
             masks.append(keep * (1.0 / (1.0 - spec.dropout)))
         return (boards, targets, *masks)
 
-    def _member_losses(self, params, step, offset, boards, targets, *masks):
-        """The loss of one update, on its slice of the chunk's boards and masks."""
+    def _window_counts(self, boards):
+        """(S, K, 512) float32: how often each 3x3 window occurs in each (S, K) batch."""
+        from keras import ops
+
+        steps, members = boards.shape[0], boards.shape[1]
+        codes = ops.reshape(ops_window_codes(boards), (steps * members, -1))
+        rows = ops.arange(steps * members, dtype="int32")[:, None] * WINDOWS
+        flat = ops.reshape(codes + rows, (-1,))
+        counts = ops.segment_sum(ops.ones(flat.shape, "float32"), flat,
+                                 num_segments=steps * members * WINDOWS)
+        return ops.reshape(counts, (steps, members, WINDOWS))
+
+    def _member_losses(self, params, step, offset, boards, *rest):
+        """The loss of one update, on its slice of the chunk's boards and masks (or of its
+        window counts, when training by window)."""
+        if self.by_window:
+            return self.window_losses(params, boards[offset])
+        targets, *masks = rest
         chosen = {i: m[offset] for i, m in zip(self.dropout_keys, masks, strict=True)}
         return self.losses(params, boards[offset], targets[offset], chosen)
 

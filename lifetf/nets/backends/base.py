@@ -49,6 +49,37 @@ def member_norms(grads: Sequence) -> object:
     return ops.sqrt(total)
 
 
+class FlatParams:
+    """Parameter tensors with a leading member axis, held as one (K, P) matrix.
+
+    The loops train the matrix, so each update is one optimiser step on one tensor instead of
+    one per layer (with dozens of small tensors the per-kernel cost of the updates dominated);
+    the losses still see the list of tensors. Element-wise optimisers give the same updates.
+    """
+
+    def __init__(self, params: Sequence[np.ndarray]):
+        self.shapes = [tuple(np.shape(p)) for p in params]
+        self.members = self.shapes[0][0]
+        self.sizes = [int(np.prod(shape[1:])) for shape in self.shapes]
+
+    def flatten(self, params: Sequence[np.ndarray]) -> np.ndarray:
+        """The (K, P) float32 matrix of numpy parameters."""
+        return np.concatenate([np.reshape(p, (self.members, -1)) for p in params],
+                              axis=1).astype(np.float32)
+
+    def unflatten(self, flat) -> list:
+        """The parameter tensors of a (K, P) tensor (slices of it, any backend or numpy)."""
+        from keras import ops
+
+        parts, start = [], 0
+        for shape, size in zip(self.shapes, self.sizes, strict=True):
+            part = flat[:, start:start + size]
+            parts.append(np.reshape(part, shape) if isinstance(flat, np.ndarray)
+                         else ops.reshape(part, shape))
+            start += size
+        return parts
+
+
 class OptimizerLoop(ABC):
     """Parameters trained by a Keras optimiser, one compiled chunk of updates per :meth:`run`."""
 

@@ -16,20 +16,22 @@ from lifetf.paths import default_cache, is_url
 
 
 class JaxLoop(base.OptimizerLoop):
-    """Parameters and optimiser state as JAX arrays, carried through one jitted chunk."""
+    """Parameters (one (K, P) matrix, :class:`~lifetf.nets.backends.base.FlatParams`) and
+    optimiser state as JAX arrays, carried through one jitted chunk."""
 
     def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: base.MemberLosses,
                  prepare: base.Prepare | None = None):
         import keras
 
-        holders = [keras.Variable(np.asarray(p, np.float32), trainable=True) for p in params]
+        self.layout = layout = base.FlatParams(params)
+        holders = [keras.Variable(layout.flatten(params), trainable=True)]
         optimizer.build(holders)
-        self.members = int(holders[0].shape[0])
+        self.members = layout.members
         self.state = ([jnp.asarray(v.value) for v in holders],
                       [jnp.asarray(v.value) for v in optimizer.variables])
 
         def total(params, step, offset, prepared):
-            losses = member_losses(params, step, offset, *prepared)
+            losses = member_losses(layout.unflatten(params[0]), step, offset, *prepared)
             return jnp.sum(losses), losses
 
         value_and_grad = jax.value_and_grad(total, has_aux=True)
@@ -56,7 +58,7 @@ class JaxLoop(base.OptimizerLoop):
         return np.asarray(loss), np.asarray(norm)
 
     def weights(self) -> list[np.ndarray]:
-        return [np.asarray(p) for p in self.state[0]]
+        return self.layout.unflatten(np.asarray(self.state[0][0]))
 
 
 def compilation_cache() -> str | None:

@@ -14,28 +14,30 @@ import lifetf.nets.backends.base as base
 
 
 class TensorFlowLoop(base.OptimizerLoop):
-    """Parameters held in ``tf.Variable``s; one XLA-compiled ``while_loop`` per chunk."""
+    """Parameters held in one ``tf.Variable`` (:class:`~lifetf.nets.backends.base.FlatParams`);
+    one XLA-compiled ``while_loop`` per chunk."""
 
     def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: base.MemberLosses,
                  prepare: base.Prepare | None = None):
-        self.variables = [tf.Variable(np.asarray(p, np.float32)) for p in params]
-        self.members = int(self.variables[0].shape[0])
+        self.layout = base.FlatParams(params)
+        self.flat = tf.Variable(self.layout.flatten(params))
+        self.members = self.layout.members
         self.optimizer = optimizer
-        optimizer.build(self.variables)
+        optimizer.build([self.flat])
         self.member_losses = member_losses
         self.prepare = prepare
         self._chunk = tf.function(self._train_chunk, jit_compile=True, autograph=False)
 
     def _train_chunk(self, start, count, *inputs):
-        variables = self.variables
+        flat = self.flat
         prepared = self.prepare(start, *inputs) if self.prepare else inputs
 
         def body(i, loss_sum, norm_sum):
             with tf.GradientTape() as tape:
-                losses = self.member_losses(variables, start + i, i, *prepared)
+                losses = self.member_losses(self.layout.unflatten(flat), start + i, i, *prepared)
                 total = tf.reduce_sum(losses)
-            grads = tape.gradient(total, variables)
-            self.optimizer.apply(grads, variables)
+            grads = tape.gradient(total, [flat])
+            self.optimizer.apply(grads, [flat])
             return i + 1, loss_sum + losses, norm_sum + base.member_norms(grads)
 
         zeros = tf.zeros((self.members,), tf.float32)
@@ -50,7 +52,7 @@ class TensorFlowLoop(base.OptimizerLoop):
         return loss.numpy(), norm.numpy()
 
     def weights(self) -> list[np.ndarray]:
-        return [v.numpy() for v in self.variables]
+        return self.layout.unflatten(self.flat.numpy())
 
 
 class TensorFlowBackend(base.Backend):

@@ -1,0 +1,75 @@
+"""Training by window: a batch's loss from its 512 window counts equals its mean over cells.
+
+For a one-step target and a network whose output cell sees one 3x3 window, the trainer takes
+each member's loss as a count-weighted sum over the 512 windows (``Experiment.by_window``). These
+tests check that it is the same function, value and gradient, as the loss over cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from keras import ops
+
+from lifetf.life.evaluate import truth_table_windows
+from lifetf.life.rules import ops_evolve, ops_window_codes
+from lifetf.nets.backends import current
+from lifetf.nets.experiment import Experiment
+from lifetf.nets.train import _Trainer
+
+SEEDS = [0, 1, 2, 3]
+CASES = {
+    "firner-clamp": Experiment(board_size=8),
+    "firner-sigmoid-leaky": Experiment(board_size=8, output="sigmoid", activation="leaky_relu",
+                                       width=2),
+    "springer-conway-l1": Experiment(rule="conway", arch="springer", output="sigmoid",
+                                     board_size=9, width=3, l1=1e-3),
+}
+
+
+def test_window_codes_follow_the_truth_table_order() -> None:
+    windows = truth_table_windows().astype(np.float32)
+    codes = ops.convert_to_numpy(ops_window_codes(ops.convert_to_tensor(windows)))
+    assert (codes[:, 1, 1] == np.arange(512)).all()
+
+
+def test_window_codes_match_a_numpy_count() -> None:
+    boards = (np.random.default_rng(3).random((5, 7, 6)) < 0.5).astype(np.float32)
+    padded = np.pad(boards, ((0, 0), (1, 1), (1, 1)))
+    expected = np.zeros(boards.shape, np.int64)
+    for j in range(9):
+        dy, dx = divmod(j, 3)
+        expected += padded[:, dy:dy + 7, dx:dx + 6].astype(np.int64) << j
+    got = ops.convert_to_numpy(ops_window_codes(ops.convert_to_tensor(boards)))
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_window_loss_and_gradient_equal_the_cell_loss(name: str) -> None:
+    experiment = CASES[name]
+    assert experiment.by_window
+    trainer = _Trainer(experiment, SEEDS)
+    start = ops.convert_to_tensor(np.int32(0))
+    (counts,) = trainer._prepare(start)
+    boards = trainer.chunk_boards(start)[0]
+    targets = ops_evolve(boards, experiment.rule, 1, experiment.torus)
+    rng = np.random.default_rng(11)
+    params = [ops.convert_to_tensor(w + rng.normal(0, 0.3, w.shape).astype(np.float32))
+              for w in trainer.loop.weights()]
+    backend = current()
+    by_cell = ops.convert_to_numpy(trainer.losses(params, boards, targets))
+    by_window = ops.convert_to_numpy(trainer.window_losses(params, counts[0]))
+    np.testing.assert_allclose(by_window, by_cell, rtol=2e-6)
+    grad_cell = backend.gradient(lambda p: ops.sum(trainer.losses(p, boards, targets)))(params)
+    grad_window = backend.gradient(lambda p: ops.sum(trainer.window_losses(p, counts[0])))(params)
+    for a, b in zip(grad_window, grad_cell, strict=True):
+        np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b),
+                                   rtol=1e-4, atol=1e-6)
+
+
+def test_small_batches_deeper_targets_and_tori_keep_the_cells() -> None:
+    assert Experiment(init="normalize", width=5).by_window  # one block: no dropout
+    assert not Experiment(board_size=8, batch_size=8).by_window  # 512 cells
+    assert not Experiment(steps=2).by_window
+    assert not Experiment(steps=2, depth=0.5).by_window  # one block, 2-step target
+    assert not Experiment(torus=True).by_window  # wrapped target, zero-padded input
