@@ -244,12 +244,13 @@ class _Trainer:
                                  num_segments=steps * members * WINDOWS)
         return ops.reshape(counts, (steps, members, WINDOWS))
 
-    def _member_losses(self, params, step, offset, boards, *rest):
+    def _member_losses(self, params, step, offset, *prepared):
         """The loss of one update, on its slice of the chunk's boards and masks (or of its
         window counts, when training by window)."""
         if self.by_window:
-            return self.window_losses(params, boards[offset])
-        targets, *masks = rest
+            (counts,) = prepared
+            return self.window_losses(params, counts[offset])
+        boards, targets, *masks = prepared
         chosen = {i: m[offset] for i, m in zip(self.dropout_keys, masks, strict=True)}
         return self.losses(params, boards[offset], targets[offset], chosen)
 

@@ -73,3 +73,9 @@ def test_small_batches_deeper_targets_and_tori_keep_the_cells() -> None:
     assert not Experiment(steps=2).by_window
     assert not Experiment(steps=2, depth=0.5).by_window  # one block, 2-step target
     assert not Experiment(torus=True).by_window  # wrapped target, zero-padded input
+
+
+def test_a_deeper_network_refuses_windows() -> None:
+    trainer = _Trainer(Experiment(steps=2, batches=0), SEEDS)
+    with pytest.raises(ValueError, match="one 3x3 window"):
+        trainer.ensemble.apply_windows(trainer.loop.weights(), np.zeros((1, 9, 512), np.float32))
