@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -237,6 +238,7 @@ def _trend_reject_chance(
     alpha: float,
     draws: int,
     seed: int,
+    exact_max: int,
 ) -> tuple[list[float], list[float | None], str]:
     """P(Cochran-Armitage increasing test rejects at alpha) for each probability vector.
 
@@ -245,7 +247,7 @@ def _trend_reject_chance(
     """
     ni = n.astype(int)
     configs = math.prod(int(m) + 1 for m in ni)
-    if configs <= TREND_EXACT_MAX_CONFIGS:
+    if configs <= exact_max:
         sx = np.zeros(1)
         r = np.zeros(1)
         weights = [np.ones(1) for _ in probs]
@@ -290,6 +292,19 @@ def design_trend(
     else Monte Carlo (fixed seed, >= 200000 draws) with its standard error stated in `effect`.
     power (if p_alt is given, e.g. flat rates) = P(no rejection | p_alt).
     """
+    def frozen(values: Sequence | None) -> tuple | None:
+        return None if values is None else tuple(values)
+
+    return _design_trend(frozen(trials_per_setting), frozen(p_true), alpha, frozen(scores),
+                         frozen(p_alt), draws, seed, TREND_EXACT_MAX_CONFIGS)
+
+
+@lru_cache(maxsize=1024)
+def _design_trend(trials_per_setting: tuple, p_true: tuple, alpha: float,
+                  scores: tuple | None, p_alt: tuple | None, draws: int, seed: int,
+                  exact_max: int) -> Design:
+    """:func:`design_trend` on hashable arguments, remembered: plans and claims ask for the
+    same designs many times, and each costs an enumeration or 200000 draws."""
     alpha = _check_open_unit(alpha, "alpha")
     zeros = [0] * len(trials_per_setting)
     _, n, sc = _trend_arrays(zeros, trials_per_setting, scores)
@@ -303,7 +318,7 @@ def design_trend(
         if len(p_alt) != len(n):
             raise ValueError(f"p_alt has length {len(p_alt)}, expected {len(n)}")
         probs.append(np.array([_check_prob(p, "p_alt") for p in p_alt]))
-    chances, ses, how = _trend_reject_chance(n, probs, sc, alpha, draws, seed)
+    chances, ses, how = _trend_reject_chance(n, probs, sc, alpha, draws, seed, exact_max)
     misses = [1.0 - c for c in chances]
 
     def describe(label: str, p: np.ndarray, se: float | None) -> str:

@@ -10,6 +10,7 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -172,12 +173,17 @@ def proportion_interval(
     s, n = _check_counts(successes, trials)
     level = _check_open_unit(level, "level")
     _check_choice(method, tuple(_SCIPY_CI_METHOD), "method")
-    ci = stats.binomtest(s, n).proportion_ci(
-        confidence_level=level, method=_SCIPY_CI_METHOD[method]
-    )
-    return Interval(
-        estimate=s / n, low=float(ci.low), high=float(ci.high), level=level, method=method
-    )
+    low, high = _proportion_bounds(s, n, level, method)
+    return Interval(estimate=s / n, low=low, high=high, level=level, method=method)
+
+
+@lru_cache(maxsize=2**16)
+def _proportion_bounds(s: int, n: int, level: float, method: str) -> tuple[float, float]:
+    """scipy's interval ends, remembered: the designs ask for the same ones thousands of times
+    (every k of every trial count they consider)."""
+    ci = stats.binomtest(s, n).proportion_ci(confidence_level=level,
+                                             method=_SCIPY_CI_METHOD[method])
+    return float(ci.low), float(ci.high)
 
 
 def _two_by_two(s1: int, n1: int, s2: int, n2: int) -> list[list[int]]:
