@@ -75,7 +75,11 @@ def profile(name: str, experiment: Experiment, members: int = 64,
 
     trainer = _Trainer(experiment, list(range(members)))
     start = ops.convert_to_tensor(np.int32(0))
-    prepare = backend.compile(lambda s: trainer._prepare(s))
+    compiled = backend.compile(lambda s: trainer._prepare(s))
+
+    def prepare(s):
+        return trainer.tally(*compiled(s)) if trainer.tally else compiled(s)
+
     data = _best(lambda: block(prepare(start)), repeats) / every
     params = [ops.convert_to_tensor(w) for w in trainer.loop.weights()]
     if trainer.by_window:

@@ -160,8 +160,9 @@ class _Trainer:
             windows = truth_table_windows()
             self.windows = windows.reshape(WINDOWS, 9).T[None].astype(np.float32)  # (1, 9, P)
             self.window_targets = next_centre(windows, experiment.rule)[None].astype(np.float32)
+        self.tally = self._count_windows if self.by_window else None
         self.loop = current().optimizer_loop(stacked, make_optimizer(experiment),
-                                             self._member_losses, self._prepare)
+                                             self._member_losses, self._prepare, self.tally)
 
     # -- data and loss ----------------------------------------------------------------------
 
@@ -212,7 +213,8 @@ class _Trainer:
 
     def _prepare(self, start, *inputs) -> tuple:
         """What the updates of one chunk read: boards, targets and dropout masks, or (training
-        by window) each batch's window counts (S, K, 512).
+        by window) each cell's window code (S, K, cells), which :meth:`_count_windows` turns
+        into each batch's window counts.
 
         Masks are (S, K, C, B, 1, 1), scaled by 1/(1-p).
         """
@@ -221,7 +223,7 @@ class _Trainer:
         exp = self.experiment
         boards = self.chunk_boards(start, *inputs)
         if self.by_window:
-            return (self._window_counts(boards),)
+            return (ops.reshape(ops_window_codes(boards), (*boards.shape[:2], -1)),)
         targets = ops_evolve(boards, exp.rule, exp.steps, exp.torus)
         counters = ops.arange(exp.record_every, dtype="int32") + start
         masks = []
@@ -232,17 +234,15 @@ class _Trainer:
             masks.append(keep * (1.0 / (1.0 - spec.dropout)))
         return (boards, targets, *masks)
 
-    def _window_counts(self, boards):
-        """(S, K, 512) float32: how often each 3x3 window occurs in each (S, K) batch."""
+    @staticmethod
+    def _count_windows(codes) -> tuple:
+        """(S, K, cells) window codes -> ((S, K, 512) float32 counts,): how often each 3x3
+        window occurs in each (S, K) batch (the tally between prepare and the updates)."""
         from keras import ops
 
-        steps, members = boards.shape[0], boards.shape[1]
-        codes = ops.reshape(ops_window_codes(boards), (steps * members, -1))
-        rows = ops.arange(steps * members, dtype="int32")[:, None] * WINDOWS
-        flat = ops.reshape(codes + rows, (-1,))
-        counts = ops.segment_sum(ops.ones(flat.shape, "float32"), flat,
-                                 num_segments=steps * members * WINDOWS)
-        return ops.reshape(counts, (steps, members, WINDOWS))
+        steps, members = codes.shape[0], codes.shape[1]
+        counts = current().count_codes(ops.reshape(codes, (steps * members, -1)), WINDOWS)
+        return (ops.reshape(counts, (steps, members, WINDOWS)),)
 
     def _member_losses(self, params, step, offset, *prepared):
         """The loss of one update, on its slice of the chunk's boards and masks (or of its

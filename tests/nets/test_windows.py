@@ -44,13 +44,33 @@ def test_window_codes_match_a_numpy_count() -> None:
     np.testing.assert_array_equal(got, expected)
 
 
+def test_the_backend_counts_codes_per_row_as_numpy_does() -> None:
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 512, size=(6, 2048)).astype(np.int32)
+    codes[0] = 511  # one row of a single code: every other bin stays at zero
+    counts = ops.convert_to_numpy(current().count_codes(ops.convert_to_tensor(codes), 512))
+    assert counts.shape == (6, 512) and counts.dtype == np.float32
+    np.testing.assert_array_equal(counts, [np.bincount(row, minlength=512) for row in codes])
+
+
+def test_the_trainer_counts_each_batch_of_each_member_apart() -> None:
+    trainer = _Trainer(CASES["firner-clamp"], SEEDS)
+    codes = trainer._prepare(ops.convert_to_tensor(np.int32(0)))[0]
+    (counts,) = trainer.tally(codes)
+    codes = ops.convert_to_numpy(codes)
+    assert counts.shape == (*codes.shape[:2], 512)
+    for s, k in [(0, 0), (0, 3), (7, 2)]:
+        np.testing.assert_array_equal(ops.convert_to_numpy(counts[s, k]),
+                                      np.bincount(codes[s, k], minlength=512))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_window_loss_and_gradient_equal_the_cell_loss(name: str) -> None:
     experiment = CASES[name]
     assert experiment.by_window
     trainer = _Trainer(experiment, SEEDS)
     start = ops.convert_to_tensor(np.int32(0))
-    (counts,) = trainer._prepare(start)
+    (counts,) = trainer.tally(*trainer._prepare(start))
     boards = trainer.chunk_boards(start)[0]
     targets = ops_evolve(boards, experiment.rule, 1, experiment.torus)
     rng = np.random.default_rng(11)

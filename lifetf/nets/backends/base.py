@@ -24,6 +24,9 @@ import numpy as np
 
 MemberLosses = Callable[..., object]  # (params, step, offset, *prepared) -> (K,) losses
 Prepare = Callable[..., tuple]  # (start, *inputs) -> the tensors every update of a chunk reads
+# (*prepared) -> the tensors the updates read, from prepare's: a step with the backend's own
+# kernels, run between prepare and the updates (counting the windows: XLA's CPU scatter is slow)
+Tally = Callable[..., tuple]
 
 
 class BackendError(RuntimeError):
@@ -108,9 +111,14 @@ class Backend(ABC):
     @abstractmethod
     def optimizer_loop(
         self, params: Sequence[np.ndarray], optimizer, member_losses: MemberLosses,
-        prepare: Prepare | None = None,
+        prepare: Prepare | None = None, tally: Tally | None = None,
     ) -> OptimizerLoop:
-        """A loop training ``params`` (float32, leading member axis) with ``optimizer``."""
+        """A loop training ``params`` (float32, leading member axis) with ``optimizer``; each
+        chunk's ``prepare`` (compiled), then ``tally`` of its tensors, feed the updates."""
+
+    @abstractmethod
+    def count_codes(self, codes, bins: int):
+        """(R, N) int32 codes in [0, bins) -> (R, bins) float32: how often each occurs per row."""
 
     @abstractmethod
     def compile(self, fn: Callable) -> Callable:

@@ -20,7 +20,7 @@ class JaxLoop(base.OptimizerLoop):
     optimiser state as JAX arrays, carried through one jitted chunk."""
 
     def __init__(self, params: Sequence[np.ndarray], optimizer, member_losses: base.MemberLosses,
-                 prepare: base.Prepare | None = None):
+                 prepare: base.Prepare | None = None, tally: base.Tally | None = None):
         import keras
 
         self.layout = layout = base.FlatParams(params)
@@ -38,6 +38,7 @@ class JaxLoop(base.OptimizerLoop):
 
         def chunk(state, start, count, inputs):
             prepared = prepare(start, *inputs) if prepare else inputs
+            prepared = tally(*prepared) if tally else prepared
 
             def body(i, carry):
                 params, slots, loss_sum, norm_sum = carry
@@ -83,8 +84,16 @@ class JaxBackend(base.Backend):
             jax.config.update("jax_compilation_cache_dir", folder)
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
-    def optimizer_loop(self, params, optimizer, member_losses, prepare=None) -> base.OptimizerLoop:
-        return JaxLoop(params, optimizer, member_losses, prepare)
+    def optimizer_loop(self, params, optimizer, member_losses, prepare=None,
+                       tally=None) -> base.OptimizerLoop:
+        return JaxLoop(params, optimizer, member_losses, prepare, tally)
+
+    def count_codes(self, codes, bins: int):
+        rows = codes.shape[0]
+        flat = jnp.reshape(codes + jnp.arange(rows, dtype=jnp.int32)[:, None] * bins, (-1,))
+        counts = jax.ops.segment_sum(jnp.ones(flat.shape, jnp.float32), flat,
+                                     num_segments=rows * bins)
+        return jnp.reshape(counts, (rows, bins))
 
     def compile(self, fn: Callable) -> Callable:
         return jax.jit(fn)
