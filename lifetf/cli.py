@@ -63,8 +63,9 @@ def _train(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from lifetf.paths import default_report
     from lifetf.suite.report import collect_provenance, write_report
-    from lifetf.suite.session import default_report, results_dir_for, stored_runs
+    from lifetf.suite.session import results_dir_for, stored_runs
 
     report = (args.report or default_report(args.backend)).resolve()
     runs = stored_runs(report, args.seed_base)

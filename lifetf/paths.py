@@ -1,5 +1,6 @@
-"""Where lifetf keeps things: the repository root, the default trial store, and which store
-locations are URLs (a leaf module: the backends and the suite both read it)."""
+"""Where lifetf keeps things: the repository root, the reports, the default trial store, and
+which store locations are URLs (a leaf module: the backends and the suite both read it, and the
+pytest plugin checks its options with it before Keras is imported)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the repository: lifetf/ -> root
+REPORTS = PROJECT_ROOT / "reports"
+
+
+def default_report(backend: str) -> Path:
+    """reports/REPORT.md for TensorFlow (the default backend), reports/REPORT-<backend>.md else."""
+    return REPORTS / ("REPORT.md" if backend == "tensorflow" else f"REPORT-{backend}.md")
 
 
 def default_cache() -> str:

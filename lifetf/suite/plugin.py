@@ -67,8 +67,8 @@ def _threads_for_worker(config: pytest.Config) -> int | None:
 
 def _check_locations(config: pytest.Config, report: Path) -> None:
     """One usage error line, before any training, for a report or store that cannot be written."""
+    from lifetf.paths import default_cache
     from lifetf.suite.io import Location, writable_folder_problem
-    from lifetf.suite.store import DEFAULT_CACHE
 
     if report.suffix.lower() != ".md" or (report.exists() and report.is_dir()):
         raise pytest.UsageError(f"--report must name a markdown file (*.md), got {report}")
@@ -76,7 +76,7 @@ def _check_locations(config: pytest.Config, report: Path) -> None:
     if problem:
         raise pytest.UsageError(f"--report {report}: {problem}")
     if not config.getoption("--no-cache"):
-        store = config.getoption("--cache-dir") or DEFAULT_CACHE
+        store = config.getoption("--cache-dir") or default_cache()
         try:
             problem = Location(store).problem()
         except ValueError as error:
@@ -103,7 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
         backend = select(config.getoption("--backend"), config.getoption("--allow-tf32"))
     except BackendError as error:
         raise pytest.UsageError(f"--backend: {error}") from None
-    from lifetf.suite.session import default_report
+    from lifetf.paths import default_report
 
     report = (config.getoption("--report") or default_report(backend)).resolve()
     _check_locations(config, report)
@@ -191,9 +191,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def suite(pytestconfig: pytest.Config):
     """The run's shared state: profile sizes, seeds, trial store, result locations."""
     from lifetf.nets.backends import current
+    from lifetf.paths import REPORTS
     from lifetf.suite.baseline import load_baseline
     from lifetf.suite.profiles import get_profile
-    from lifetf.suite.session import REPORTS, Suite
+    from lifetf.suite.session import Suite
     from lifetf.suite.store import DEFAULT_CACHE, TrialStore
 
     profile = get_profile(pytestconfig.getoption("--profile"))
@@ -276,10 +277,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(config, "workerinput") or not getattr(config, "_lifetf_fresh", None):
         return
     from lifetf.nets.backends import current
+    from lifetf.paths import REPORTS
     from lifetf.suite.baseline import update_baseline
     from lifetf.suite.profiles import get_profile
     from lifetf.suite.report import collect_provenance, write_report
-    from lifetf.suite.session import REPORTS, stored_runs
+    from lifetf.suite.session import stored_runs
 
     profile = get_profile(config.getoption("--profile"))
     seed_base = config.getoption("--seed-base")

@@ -7,20 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lifetf.nets.provenance import PROJECT_ROOT
 from lifetf.stats.decisions import Plan
 from lifetf.suite.baseline import compare
 from lifetf.suite.catalogue import Claim, check_verdict
 from lifetf.suite.profiles import Profile
 from lifetf.suite.store import TrialStore, save_verdict
 from lifetf.suite.verdict import Verdict
-
-REPORTS = PROJECT_ROOT / "reports"
-
-
-def default_report(backend: str) -> Path:
-    """reports/REPORT.md for TensorFlow (the default backend), reports/REPORT-<backend>.md else."""
-    return REPORTS / ("REPORT.md" if backend == "tensorflow" else f"REPORT-{backend}.md")
 
 
 def results_name(profile: str, seed_base: int = 0, backend: str = "tensorflow") -> str:

@@ -34,6 +34,15 @@ def test_bad_options_are_one_line_usage_errors_naming_the_value(option, named):
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
 
 
+def test_bad_options_stop_the_run_before_keras_is_imported():
+    """The checks at start read no model code, so a typo costs a fraction of a second."""
+    code = ("import sys, pytest; code = pytest.main(['claims/', '--collect-only', '-q', "
+            "'--report', 'out.txt']); print(int(code), 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.stdout.split()[-2:] == ["4", "False"], done.stdout + done.stderr
+
+
 def test_every_claim_test_carries_its_declaration_and_trial_set_group():
     done = collect("-p", "no:randomly")
     assert done.returncode == 0, done.stderr
