@@ -173,18 +173,24 @@ def _train_with_ray(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each claim test with its claim, and group the readers of each trial set (before
-    pytest-xdist reads the groups)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each claim test with its claim, group the readers of each trial set, and start the
+    longest claims first (before pytest-xdist reads the groups and the order)."""
+    from lifetf.nets.backends import current
+    from lifetf.suite.schedule import longest_claims_first, past_seconds
     from lifetf.suite.trialsets import SETS
 
+    claims: list[str | None] = []
     for item in items:
         claim = getattr(getattr(item, "function", None), "claim", None)
+        claims.append(None if claim is None else claim.id)
         if claim is not None:
             item.add_marker(pytest.mark.claim(claim.id))
         sets = [name for name in SETS if name in getattr(item, "fixturenames", ())]
         for name in sets[:1]:
             item.add_marker(pytest.mark.xdist_group(name))
+    seconds = past_seconds(config._lifetf_report, config.getoption("--profile"), current().name)
+    items[:] = longest_claims_first(items, claims, seconds)
 
 
 @pytest.fixture(scope="session")
