@@ -287,7 +287,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from lifetf.suite.baseline import update_baseline
     from lifetf.suite.profiles import get_profile
     from lifetf.suite.report import collect_provenance, write_report
-    from lifetf.suite.session import stored_runs
+    from lifetf.suite.session import results_dir_for, stored_runs
+    from lifetf.suite.trialsets import load_timings
 
     profile = get_profile(config.getoption("--profile"))
     seed_base = config.getoption("--seed-base")
@@ -300,7 +301,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                         [v for v in verdicts if v.claim_id in fresh], profile.name)
     provenance = collect_provenance(profile.name, seed_base, config._lifetf_start_date,
                                     time.perf_counter() - config._lifetf_started)
-    write_report(verdicts, provenance, fresh, report_path, runs)
+    sets = load_timings(results_dir_for(report_path, profile.name, seed_base, current().name))
+    write_report(verdicts, provenance, fresh, report_path, runs, sets)
     config._lifetf_report_written = report_path
 
 

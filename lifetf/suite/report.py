@@ -10,9 +10,10 @@ import importlib
 import numbers
 import platform
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
@@ -20,6 +21,9 @@ from lifetf.nets.provenance import commit, device_label
 from lifetf.suite.catalogue import Claim, catalogue, get_claim
 from lifetf.suite.io import atomic_write_text
 from lifetf.suite.verdict import VERDICTS, Verdict
+
+if TYPE_CHECKING:
+    from lifetf.suite.trialsets import SetTiming
 
 __all__ = ["collect_provenance", "render_report", "write_report"]
 
@@ -243,12 +247,21 @@ def _runs_section(runs: dict[str, list[Verdict]]) -> list[str]:
             _table(rows, headers), note]
 
 
-def _slowest_section(verdicts: list[Verdict], n: int = 5) -> list[str]:
-    """The n slowest claims by seconds (ties in catalogue order)."""
+def _slowest_section(verdicts: list[Verdict], n: int = 5,
+                     sets: Sequence[SetTiming] = ()) -> list[str]:
+    """The n slowest claims by seconds (ties in catalogue order), then the shared trial sets'
+    times, which the claims' times leave out."""
     slowest = sorted(verdicts, key=lambda v: -v.seconds)[:n]
     rows = [[f"[{v.claim_id}]({_anchor(v.claim_id)})", f"{v.seconds:.1f}", str(v.trials)]
             for v in slowest]
-    return ["## Slowest claims", _table(rows, ["ID", "time (s)", "trials"])]
+    parts = ["## Slowest claims", _table(rows, ["ID", "time (s)", "trials"])]
+    if sets:
+        parts += ["Trial sets that several claims read are trained (or read from the store) once, "
+                  "by the first claim that asks, and their time is not in any claim's time:",
+                  _table([[t.name, f"{t.seconds:.1f}", str(t.experiments), str(t.trials),
+                           t.recorded_at] for t in sets],
+                         ["trial set", "time (s)", "experiments", "trials", "recorded"])]
+    return parts
 
 
 def _claim_section(verdict: Verdict, fresh_ids: set[str]) -> list[str]:
@@ -294,7 +307,7 @@ def _claim_section(verdict: Verdict, fresh_ids: set[str]) -> list[str]:
 
 def render_report(
     verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], report_dir: Path,
-    runs: dict[str, list[Verdict]] | None = None,
+    runs: dict[str, list[Verdict]] | None = None, sets: Sequence[SetTiming] = (),
 ) -> str:
     """The whole markdown report; deterministic for given inputs (rows in catalogue order).
 
@@ -307,7 +320,7 @@ def render_report(
     parts += _summary_section(ordered, fresh_ids)
     parts += _runs_section(runs or {})
     if ordered:
-        parts += _slowest_section(ordered)
+        parts += _slowest_section(ordered, sets=sets)
     for verdict in ordered:
         parts += _claim_section(verdict, fresh_ids)
     return "\n\n".join(parts) + "\n"
@@ -315,8 +328,9 @@ def render_report(
 
 def write_report(
     verdicts: list[Verdict], provenance: dict[str, str], fresh_ids: set[str], path: Path,
-    runs: dict[str, list[Verdict]] | None = None,
+    runs: dict[str, list[Verdict]] | None = None, sets: Sequence[SetTiming] = (),
 ) -> Path:
-    """Render the report and write it atomically (temp file in the same directory, os.replace)."""
-    text = render_report(verdicts, provenance, fresh_ids, Path(path).parent, runs)
+    """Render the report and write it atomically (temp file in the same directory, os.replace);
+    ``sets`` are the run's trial-set timings (``lifetf.suite.trialsets.SetTiming``)."""
+    text = render_report(verdicts, provenance, fresh_ids, Path(path).parent, runs, sets)
     return atomic_write_text(path, text)

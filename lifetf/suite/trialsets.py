@@ -8,8 +8,12 @@ the worker that trains it.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -125,12 +129,47 @@ def set_needs(name: str, suite) -> list[tuple[Experiment, list[int]]]:
     return [(e, seeds) for e in experiments(suite.profile).values()]
 
 
+@dataclass(frozen=True)
+class SetTiming:
+    """How long a run spent getting one trial set (training what the store lacked, reading the
+    rest): time the claims' own times leave out, since several claims share it."""
+
+    name: str
+    seconds: float
+    experiments: int
+    trials: int
+    recorded_at: str
+
+    def save(self, results_dir: Path) -> Path:
+        """Written atomically beside the run's verdict files, in ``trialsets/``."""
+        from lifetf.suite.io import atomic_write_text
+
+        return atomic_write_text(Path(results_dir) / "trialsets" / f"{self.name}.json",
+                                 json.dumps(asdict(self), indent=2) + "\n")
+
+
+def load_timings(results_dir: Path) -> list[SetTiming]:
+    """The stored timings of a run's trial sets, by name (unreadable files are skipped)."""
+    timings = []
+    for path in sorted((Path(results_dir) / "trialsets").glob("*.json")):
+        try:
+            timings.append(SetTiming(**json.loads(path.read_text())))
+        except (ValueError, TypeError):
+            continue
+    return timings
+
+
 def load(name: str, suite) -> TrialSet:
-    """The named set's trials, trained now or read from the store."""
+    """The named set's trials, trained now or read from the store; the time it took is stored
+    with the run's results, for the report."""
+    started = time.perf_counter()
     experiments, plan = SETS[name]
     chosen = experiments(suite.profile)
     seeds = suite.seeds(plan(suite.profile).trials)
     frames = {label: suite.store.rows(e, seeds) for label, e in chosen.items()}
+    SetTiming(name, round(time.perf_counter() - started, 2), len(chosen),
+              len(chosen) * len(seeds),
+              datetime.now(UTC).isoformat(timespec="seconds")).save(suite.results_dir)
     return TrialSet(plan(suite.profile), Runs(frames, chosen, seeds, suite.note), chosen)
 
 

@@ -145,6 +145,16 @@ def test_render_is_deterministic_and_flags_unexpected(tmp_path: Path) -> None:
     assert "(stored)" in first  # GOL-CORNERS has no recorded_at
 
 
+def test_shared_trial_set_times_are_listed_apart_from_the_claims(tmp_path: Path) -> None:
+    from lifetf.suite.trialsets import SetTiming
+
+    verdicts = _verdicts("figures/x.png")
+    sweep = SetTiming("sweep", 412.5, 12, 336, "2026-11-30T10:00:00+00:00")
+    text = render_report(verdicts, PROVENANCE, set(), tmp_path, sets=[sweep])
+    assert "| trial set " in text and "| sweep " in text and "412.5" in text
+    assert "| trial set " not in render_report(verdicts, PROVENANCE, set(), tmp_path)
+
+
 def test_write_report_is_atomic(tmp_path: Path) -> None:
     path = tmp_path / "out" / "report.md"
     assert write_report(_verdicts("figures/x.png"), PROVENANCE, set(), path) == path
