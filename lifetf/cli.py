@@ -66,6 +66,7 @@ def _report(args: argparse.Namespace) -> int:
     from lifetf.paths import default_report
     from lifetf.suite.report import collect_provenance, write_report
     from lifetf.suite.session import results_dir_for, stored_runs
+    from lifetf.suite.trialsets import load_timings
 
     report = (args.report or default_report(args.backend)).resolve()
     runs = stored_runs(report, args.seed_base)
@@ -77,7 +78,7 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     provenance = collect_provenance(args.profile, args.seed_base, datetime.now(UTC), 0.0)
     provenance["total_time"] = "rebuilt from stored results (no training)"
-    write_report(verdicts, provenance, set(), report, runs)
+    write_report(verdicts, provenance, set(), report, runs, load_timings(results))
     print(f"report rebuilt from {len(verdicts)} stored verdicts: {report}")
     return 0
 

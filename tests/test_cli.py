@@ -31,3 +31,21 @@ def test_the_parser_imports_no_keras_so_any_backend_can_still_be_chosen():
                           timeout=300, env={k: v for k, v in os.environ.items()
                                             if k != "KERAS_BACKEND"})
     assert done.returncode == 0, done.stderr
+
+
+def test_cli_report_rebuilds_with_the_trial_set_times(tmp_path):
+    from lifetf.nets.backends import current
+    from lifetf.suite.session import results_dir_for
+    from lifetf.suite.store import save_verdict
+    from lifetf.suite.trialsets import SetTiming
+    from lifetf.suite.verdict import Verdict
+
+    backend = current().name  # TensorFlow, or JAX where CI runs without TensorFlow
+    report = tmp_path / "REPORT.md"
+    results = results_dir_for(report, "quick", 0, backend)
+    save_verdict(Verdict(claim_id="GOL-TRICKS", verdict="refuted", summary="s", estimates=[],
+                         seconds=33.3), results)
+    SetTiming("sweep", 337.8, 12, 336, "2026-11-30T11:50:00+00:00").save(results)
+    assert main(["report", "--report", str(report), "--backend", backend]) == 0
+    text = report.read_text()
+    assert "| sweep " in text and "337.8" in text and "GOL-TRICKS" in text
