@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -149,13 +150,15 @@ class SetTiming:
 
 
 def load_timings(results_dir: Path) -> list[SetTiming]:
-    """The stored timings of a run's trial sets, by name (unreadable files are skipped)."""
+    """The stored timings of a run's trial sets, by name; unreadable files are reported and
+    skipped (as ``lifetf.suite.store.load_verdicts`` does with verdict files)."""
     timings = []
     for path in sorted((Path(results_dir) / "trialsets").glob("*.json")):
         try:
             timings.append(SetTiming(**json.loads(path.read_text())))
-        except (ValueError, TypeError):
-            continue
+        except (ValueError, TypeError) as error:
+            warnings.warn(f"lifetf: unreadable trial-set timing {path} ({error}); skipped",
+                          stacklevel=2)
     return timings
 
 

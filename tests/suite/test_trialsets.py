@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from lifetf.suite.profiles import get_profile
 from lifetf.suite.session import Suite
 from lifetf.suite.store import TrialStore
@@ -28,10 +30,12 @@ def test_loading_a_set_stores_its_time_and_size(tmp_path):
     assert not list((suite.results_dir / "trialsets").glob("*.tmp"))
 
 
-def test_timings_round_trip_and_unreadable_files_are_skipped(tmp_path):
+def test_timings_round_trip_and_unreadable_files_are_named_and_skipped(tmp_path):
     first = SetTiming("sweep", 412.5, 12, 336, "2026-11-30T10:00:00+00:00")
     first.save(tmp_path)
     (tmp_path / "trialsets" / "broken.json").write_text("{not json")
     (tmp_path / "trialsets" / "other.json").write_text('{"name": "x"}')
-    assert load_timings(tmp_path) == [first]
+    with pytest.warns(UserWarning, match="unreadable trial-set timing") as caught:
+        assert load_timings(tmp_path) == [first]
+    assert len(caught) == 2  # broken.json and other.json, each named once
     assert load_timings(tmp_path / "nowhere") == []
