@@ -42,6 +42,20 @@ def test_keras_ops_and_numpy_draw_the_same_bits():
     assert draws.shape == (3, 5, 4, 6, 6) and np.array_equal(in_keras, draws)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7, 8, 13, 98, 100, 3200])
+def test_bernoulli_draws_are_the_halfwords_below_the_threshold(n):
+    """Draw i is halfword i of the counter's stream, whatever n is modulo 4 (the draw is built
+    from the four blocks of halfwords; this pins it to their definition)."""
+    keys = seeding.stream_keys(range(3), seeding.DATA, 2)
+    counters = np.array([0, 5, 77])
+    halves = seeding.random_halfwords(keys, counters, n, xp=np)
+    expected = (halves < seeding.bernoulli_threshold(0.38)).astype(np.float32)
+    for xp in (np, ops):
+        draws = np.asarray(ops.convert_to_numpy(seeding.bernoulli(keys, counters, (n,), 0.38,
+                                                                  xp=xp)))
+        assert draws.shape == (3, 3, n) and np.array_equal(draws, expected), xp.__name__
+
+
 def test_a_draw_depends_on_its_own_key_and_counter_only():
     keys = seeding.stream_keys([4, 9, 11], seeding.DATA)
     many = seeding.random_words(keys, np.arange(10), 64, xp=np)

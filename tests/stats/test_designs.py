@@ -74,6 +74,18 @@ def test_design_two_proportions_fisher_brute_force(alternative: str) -> None:
     assert d.trials == 16
 
 
+@pytest.mark.parametrize("alternative", ["greater", "less"])
+def test_one_sided_fisher_p_values_of_every_table_are_scipys(alternative: str) -> None:
+    """The vectorised tails give fisher_exact's p-value for every table, unequal samples too."""
+    n1, n2 = 6, 11
+    table = designs_module._two_sample_p_values(n1, n2, alternative)
+    assert table.shape == (n1 + 1, n2 + 1) and not table.flags.writeable  # cached: read-only
+    for a in range(n1 + 1):
+        for b in range(n2 + 1):
+            expected = sps.fisher_exact([[a, n1 - a], [b, n2 - b]], alternative=alternative)
+            assert table[a, b] == pytest.approx(expected.pvalue, rel=1e-12, abs=1e-300)
+
+
 def test_design_two_proportions_fisher_fast_and_valid() -> None:
     start = time.perf_counter()
     d = S.design_two_proportions(64, 0.6, 64, 0.2, 1e-3, alt=(0.4, 0.4))
