@@ -44,8 +44,8 @@ def test_keras_ops_and_numpy_draw_the_same_bits():
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7, 8, 13, 98, 100, 3200])
 def test_bernoulli_draws_are_the_halfwords_below_the_threshold(n):
-    """Draw i is halfword i of the counter's stream, whatever n is modulo 4 (the draw is built
-    from the four blocks of halfwords; this pins it to their definition)."""
+    """Draw i is halfword i of the counter's stream, whatever n is modulo 4 (the halfwords come
+    in four blocks, the last ones cut short): the contract every stored trial's boards rest on."""
     keys = seeding.stream_keys(range(3), seeding.DATA, 2)
     counters = np.array([0, 5, 77])
     halves = seeding.random_halfwords(keys, counters, n, xp=np)
