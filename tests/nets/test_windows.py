@@ -25,6 +25,7 @@ CASES = {
     "springer-conway-l1": Experiment(rule="conway", arch="springer", output="sigmoid",
                                      board_size=9, width=3, l1=1e-3),
 }
+FIXED_SET = Experiment(board_size=8, train_set=40)  # by window, on a fixed set of boards
 
 
 def test_window_codes_follow_the_truth_table_order() -> None:
@@ -44,24 +45,44 @@ def test_window_codes_match_a_numpy_count() -> None:
     np.testing.assert_array_equal(got, expected)
 
 
-def test_the_backend_counts_codes_per_row_as_numpy_does() -> None:
+def test_the_backend_counts_ids_as_numpy_does() -> None:
     rng = np.random.default_rng(5)
-    codes = rng.integers(0, 512, size=(6, 2048)).astype(np.int32)
-    codes[0] = 511  # one row of a single code: every other bin stays at zero
-    counts = ops.convert_to_numpy(current().count_codes(ops.convert_to_tensor(codes), 512))
-    assert counts.shape == (6, 512) and counts.dtype == np.float32
-    np.testing.assert_array_equal(counts, [np.bincount(row, minlength=512) for row in codes])
+    ids = rng.integers(0, 3 * 512, size=(6, 2048)).astype(np.int32)
+    ids[0] = 511  # one id many times
+    counts = ops.convert_to_numpy(current().count_ids(ops.convert_to_tensor(ids), 4 * 512))
+    assert counts.shape == (4 * 512,) and counts.dtype == np.float32
+    np.testing.assert_array_equal(counts, np.bincount(ids.ravel(), minlength=4 * 512))
+    assert not counts[3 * 512:].any()  # ids never drawn stay at zero
 
 
-def test_the_trainer_counts_each_batch_of_each_member_apart() -> None:
-    trainer = _Trainer(CASES["firner-clamp"], SEEDS)
-    codes = trainer._prepare(ops.convert_to_tensor(np.int32(0)))[0]
-    (counts,) = trainer.tally(codes)
-    codes = ops.convert_to_numpy(codes)
-    assert counts.shape == (*codes.shape[:2], 512)
-    for s, k in [(0, 0), (0, 3), (7, 2)]:
+@pytest.mark.parametrize("experiment", [CASES["firner-clamp"], FIXED_SET],
+                         ids=["fresh boards", "fixed set"])
+def test_the_trainer_counts_each_batch_of_each_member_apart(experiment: Experiment) -> None:
+    assert experiment.by_window
+    trainer = _Trainer(experiment, SEEDS)
+    start = 7 * experiment.record_every
+    inputs = (() if trainer.train_boards is None
+              else (trainer.train_boards, trainer.set_chunk_index(start)))
+    ids = trainer._prepare(ops.convert_to_tensor(np.int32(start)), *inputs)[0]
+    (counts,) = trainer.tally(ids)
+    ids = ops.convert_to_numpy(ids)
+    trainer.data_by_batch = not trainer.data_by_batch  # the chunk at once gives the same ids
+    np.testing.assert_array_equal(ops.convert_to_numpy(trainer.window_ids(
+        ops.convert_to_tensor(np.int32(start)), *inputs)), ids)
+    steps, members = ids.shape[:2]
+    rows = ids // 512
+    np.testing.assert_array_equal(
+        rows, (np.arange(steps)[:, None] * members + np.arange(members))[..., None]
+        + np.zeros_like(rows))
+    # the codes are those of the boards the chunk draws (or gathers), batch by batch
+    boards = ops.convert_to_numpy(trainer.chunk_boards(ops.convert_to_tensor(np.int32(start)),
+                                                       *inputs))
+    codes = ops.convert_to_numpy(ops_window_codes(ops.convert_to_tensor(boards)))
+    np.testing.assert_array_equal(ids % 512, codes.reshape(steps, members, -1))
+    assert counts.shape == (steps, members, 512)
+    for s, k in [(0, 0), (0, 3), (steps - 1, 2)]:
         np.testing.assert_array_equal(ops.convert_to_numpy(counts[s, k]),
-                                      np.bincount(codes[s, k], minlength=512))
+                                      np.bincount(ids[s, k] % 512, minlength=512))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -117,8 +117,8 @@ class Backend(ABC):
         chunk's ``prepare`` (compiled), then ``tally`` of its tensors, feed the updates."""
 
     @abstractmethod
-    def count_codes(self, codes, bins: int):
-        """(R, N) int32 codes in [0, bins) -> (R, bins) float32: how often each occurs per row."""
+    def count_ids(self, ids, size: int):
+        """int32 ids in [0, size), any shape -> (size,) float32: how often each occurs."""
 
     @abstractmethod
     def compile(self, fn: Callable) -> Callable:

@@ -88,12 +88,9 @@ class JaxBackend(base.Backend):
                        tally=None) -> base.OptimizerLoop:
         return JaxLoop(params, optimizer, member_losses, prepare, tally)
 
-    def count_codes(self, codes, bins: int):
-        rows = codes.shape[0]
-        flat = jnp.reshape(codes + jnp.arange(rows, dtype=jnp.int32)[:, None] * bins, (-1,))
-        counts = jax.ops.segment_sum(jnp.ones(flat.shape, jnp.float32), flat,
-                                     num_segments=rows * bins)
-        return jnp.reshape(counts, (rows, bins))
+    def count_ids(self, ids, size: int):
+        flat = jnp.reshape(ids, (-1,))
+        return jax.ops.segment_sum(jnp.ones(flat.shape, jnp.float32), flat, num_segments=size)
 
     def compile(self, fn: Callable) -> Callable:
         return jax.jit(fn)
