@@ -65,21 +65,18 @@ def _report(args: argparse.Namespace) -> int:
 
     from lifetf.paths import default_report
     from lifetf.suite.report import collect_provenance, write_report
-    from lifetf.suite.session import results_dir_for, stored_runs
-    from lifetf.suite.trialsets import load_timings
+    from lifetf.suite.session import report_inputs
 
     report = (args.report or default_report(args.backend)).resolve()
-    runs = stored_runs(report, args.seed_base)
-    results = results_dir_for(report, args.profile, args.seed_base, args.backend)
-    verdicts = runs.get(f"{args.profile}, {args.backend}", [])
-    if not verdicts:
-        print(f"lifetf report: no stored verdicts in {results}; run `pytest claims/` first",
-              file=sys.stderr)
+    stored = report_inputs(report, args.profile, args.seed_base, args.backend)
+    if not stored.verdicts:
+        print(f"lifetf report: no stored verdicts in {stored.results_dir}; run `pytest claims/` "
+              f"first", file=sys.stderr)
         return 1
     provenance = collect_provenance(args.profile, args.seed_base, datetime.now(UTC), 0.0)
     provenance["total_time"] = "rebuilt from stored results (no training)"
-    write_report(verdicts, provenance, set(), report, runs, load_timings(results))
-    print(f"report rebuilt from {len(verdicts)} stored verdicts: {report}")
+    write_report(stored.verdicts, provenance, set(), report, stored.runs, stored.timings)
+    print(f"report rebuilt from {len(stored.verdicts)} stored verdicts: {report}")
     return 0
 
 

@@ -204,6 +204,12 @@ class _Trainer:
             losses = losses + self.experiment.l1 * penalty
         return losses
 
+    def _counters(self, start):
+        """The global batch numbers of the chunk from ``start``: the counters of its draws."""
+        from keras import ops
+
+        return ops.arange(self.experiment.record_every, dtype="int32") + start
+
     def chunk_boards(self, start, *inputs):
         """The boards (S, K, B, H, W) of one chunk (record_every updates from ``start``): drawn
         per member from its stream with the global batch numbers as counters, or gathered from
@@ -212,9 +218,8 @@ class _Trainer:
 
         exp = self.experiment
         if self.train_boards is None:
-            counters = ops.arange(exp.record_every, dtype="int32") + start
             shape = (exp.batch_size, exp.board_size, exp.board_size)
-            return seeding.bernoulli(self.data_keys, counters, shape, exp.density)
+            return seeding.bernoulli(self.data_keys, self._counters(start), shape, exp.density)
         set_boards, index = inputs
         return ops.take(set_boards, index, axis=0)
 
@@ -225,19 +230,16 @@ class _Trainer:
 
         Masks are (S, K, C, B, 1, 1), scaled by 1/(1-p).
         """
-        from keras import ops
-
         exp = self.experiment
         if self.by_window:
             return (self.window_ids(start, *inputs),)
         boards = self.chunk_boards(start, *inputs)
         targets = ops_evolve(boards, exp.rule, exp.steps, exp.torus)
-        counters = ops.arange(exp.record_every, dtype="int32") + start
         masks = []
         for i, keys in self.dropout_keys.items():
             spec = exp.layers[i]
-            keep = seeding.bernoulli(keys, counters, (spec.cout, exp.batch_size, 1, 1),
-                                     1.0 - spec.dropout)
+            keep = seeding.bernoulli(keys, self._counters(start),
+                                     (spec.cout, exp.batch_size, 1, 1), 1.0 - spec.dropout)
             masks.append(keep * (1.0 / (1.0 - spec.dropout)))
         return (boards, targets, *masks)
 

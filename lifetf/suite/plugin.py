@@ -287,22 +287,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from lifetf.suite.baseline import update_baseline
     from lifetf.suite.profiles import get_profile
     from lifetf.suite.report import collect_provenance, write_report
-    from lifetf.suite.session import results_dir_for, stored_runs
-    from lifetf.suite.trialsets import load_timings
+    from lifetf.suite.session import report_inputs
 
     profile = get_profile(config.getoption("--profile"))
     seed_base = config.getoption("--seed-base")
     report_path = config._lifetf_report
-    runs = stored_runs(report_path, seed_base)
-    verdicts = runs.get(f"{profile.name}, {current().name}", [])
+    stored = report_inputs(report_path, profile.name, seed_base, current().name)
     fresh = set(config._lifetf_fresh)
     if config.getoption("--update-baseline"):
         update_baseline(REPORTS / f"baseline-{profile.name}.json",
-                        [v for v in verdicts if v.claim_id in fresh], profile.name)
+                        [v for v in stored.verdicts if v.claim_id in fresh], profile.name)
     provenance = collect_provenance(profile.name, seed_base, config._lifetf_start_date,
                                     time.perf_counter() - config._lifetf_started)
-    sets = load_timings(results_dir_for(report_path, profile.name, seed_base, current().name))
-    write_report(verdicts, provenance, fresh, report_path, runs, sets)
+    write_report(stored.verdicts, provenance, fresh, report_path, stored.runs, stored.timings)
     config._lifetf_report_written = report_path
 
 

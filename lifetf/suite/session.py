@@ -12,6 +12,7 @@ from lifetf.suite.baseline import compare
 from lifetf.suite.catalogue import Claim, check_verdict
 from lifetf.suite.profiles import Profile
 from lifetf.suite.store import TrialStore, save_verdict
+from lifetf.suite.trialsets import SetTiming, load_timings
 from lifetf.suite.verdict import Verdict
 
 
@@ -38,6 +39,26 @@ def stored_runs(report_path: Path, seed_base: int) -> dict[str, list[Verdict]]:
     found = {f"{p}, {b}": load_verdicts(results_dir_for(report_path, p, seed_base, b))
              for p in PROFILES for b in BACKENDS}
     return {name: verdicts for name, verdicts in found.items() if verdicts}
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a report is written from: every stored run beside it, this run's verdicts, and
+    this run's trial-set timings."""
+
+    runs: dict[str, list[Verdict]]
+    verdicts: list[Verdict]
+    timings: list[SetTiming]
+    results_dir: Path
+
+
+def report_inputs(report_path: Path, profile: str, seed_base: int,
+                  backend: str) -> ReportInputs:
+    """The stored results a report of (profile, seed base, backend) at ``report_path`` shows."""
+    runs = stored_runs(report_path, seed_base)
+    results = results_dir_for(report_path, profile, seed_base, backend)
+    return ReportInputs(runs, runs.get(f"{profile}, {backend}", []), load_timings(results),
+                        results)
 
 
 @dataclass
