@@ -116,6 +116,10 @@ class Backend(ABC):
         """A loop training ``params`` (float32, leading member axis) with ``optimizer``; each
         chunk's ``prepare`` (compiled), then ``tally`` of its tensors, feed the updates."""
 
+    # whether the compiled data step of training by window loops over a chunk's batches
+    # (keeping one batch's intermediates in cache) instead of taking the chunk at once
+    data_by_batch: bool = False
+
     @abstractmethod
     def count_ids(self, ids, size: int):
         """int32 ids in [0, size), any shape -> (size,) float32: how often each occurs."""

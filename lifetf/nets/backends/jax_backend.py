@@ -76,6 +76,12 @@ def compilation_cache() -> str | None:
 class JaxBackend(base.Backend):
     name = "jax"
 
+    @property
+    def data_by_batch(self) -> bool:
+        # on the CPU a chunk's window ids batch by batch made Firner's default 1.4x faster per
+        # model on one thread (0.21-0.25 s against 0.30-0.36); TensorFlow gained nothing
+        return jax.default_backend() == "cpu"
+
     def configure(self, allow_tf32: bool) -> None:
         jax.config.update("jax_default_matmul_precision",
                           "tensorfloat32" if allow_tf32 else "highest")
