@@ -253,10 +253,11 @@ class _Trainer:
 
         exp = self.experiment
         shape = (exp.batch_size, exp.board_size, exp.board_size)
+        cells = int(np.prod(shape))
         members = ops.reshape(ops.arange(self.k, dtype="int32") * WINDOWS, (1, self.k, 1))
 
         def ids(boards, first_batch):
-            codes = ops.reshape(ops_window_codes(boards), (-1, self.k, int(np.prod(shape))))
+            codes = ops.reshape(ops_window_codes(boards), (-1, self.k, cells))
             batches = ops.arange(codes.shape[0], dtype="int32") + first_batch
             return codes + ops.reshape(batches * (self.k * WINDOWS), (-1, 1, 1)) + members
 
@@ -268,7 +269,7 @@ class _Trainer:
             boards = seeding.bernoulli(self.data_keys, counter, shape, exp.density)
             return ops.slice_update(chunk, (i, 0, 0), ids(boards, i))
 
-        empty = ops.zeros((exp.record_every, self.k, int(np.prod(shape))), "int32")
+        empty = ops.zeros((exp.record_every, self.k, cells), "int32")
         return ops.fori_loop(0, exp.record_every, one_batch, empty)
 
     def _count_windows(self, ids) -> tuple:

@@ -72,10 +72,8 @@ def test_the_trainer_counts_each_batch_of_each_member_apart(experiment: Experime
     again = trainer.window_ids(ops.convert_to_tensor(np.int32(start)), *inputs)
     np.testing.assert_array_equal(ops.convert_to_numpy(again), ids)
     steps, members = ids.shape[:2]
-    rows = ids // 512
-    np.testing.assert_array_equal(
-        rows, (np.arange(steps)[:, None] * members + np.arange(members))[..., None]
-        + np.zeros_like(rows))
+    rows = (np.arange(steps)[:, None] * members + np.arange(members))[..., None]  # s K + k
+    np.testing.assert_array_equal(ids // 512, np.broadcast_to(rows, ids.shape))
     # the codes are those of the boards the chunk draws (or gathers), batch by batch
     boards = ops.convert_to_numpy(trainer.chunk_boards(ops.convert_to_tensor(np.int32(start)),
                                                        *inputs))
