@@ -42,7 +42,7 @@ WORKLOADS = {
 def training_flops(experiment: Experiment) -> float:
     """FLOP of training one model: 2 per multiply-add, 3 passes (forward, two backward)."""
     per_cell = sum(s.kernel**2 * s.cin * s.cout for s in experiment.layers)
-    cells = experiment.batches * experiment.batch_size * experiment.board_size**2
+    cells = experiment.batches * experiment.cells_per_batch
     return 6.0 * per_cell * cells
 
 
@@ -110,8 +110,8 @@ def calibration(result: dict):
     points, window = {}, []
     for timing in result["timings"]:
         e = WORKLOADS[timing["workload"]]
-        blocks = max(1, sum(1 for s in e.layers if s.kernel == 3))
-        scale = (e.batches * e.batch_size * e.board_size**2
+        blocks = e.blocks
+        scale = (e.batches * e.cells_per_batch
                  / (unit["batches"] * unit["batch_size"] * unit["cells"]))
         if e.by_window:
             window.append(timing["seconds_per_model"] / scale)

@@ -28,7 +28,7 @@ MAX_MEMBERS = 256  # members per graph at most: more only lengthens each step's 
 
 def member_bytes(experiment: Experiment) -> int:
     """Rough peak bytes one member needs per training step (activations, patches, gradients)."""
-    cells = experiment.batch_size * experiment.board_size**2
+    cells = experiment.cells_per_batch
     floats = sum((9 if s.kernel == 3 else 1) * s.cin + 2 * s.cout for s in experiment.layers)
     return int(cells * floats * 4 * 4 + experiment.n_params * 4 * 8)
 
@@ -40,9 +40,7 @@ def members_per_graph(experiment: Experiment, budget: int = DEFAULT_MEMORY_BUDGE
 
 def macs_per_cell(experiment: Experiment) -> float:
     """Forward multiply-adds per board cell of one block (all layers / blocks)."""
-    layers = experiment.layers
-    blocks = max(1, sum(1 for s in layers if s.kernel == 3))
-    return sum(s.kernel**2 * s.cin * s.cout for s in layers) / blocks
+    return sum(s.kernel**2 * s.cin * s.cout for s in experiment.layers) / experiment.blocks
 
 
 @dataclass(frozen=True)
@@ -96,9 +94,9 @@ class Calibration:
         """Estimated training seconds of one model of ``experiment``, K members per graph."""
         members = members or self.members
         unit = self.unit
-        scale = (experiment.batches * experiment.batch_size * experiment.board_size**2
+        scale = (experiment.batches * experiment.cells_per_batch
                  / (unit["batches"] * unit["batch_size"] * unit["cells"]))
-        blocks = max(1, sum(1 for s in experiment.layers if s.kernel == 3))
+        blocks = experiment.blocks
         if experiment.by_window and self.window_seconds is not None:
             compute = scale * self.window_seconds
         else:

@@ -99,7 +99,7 @@ class Experiment:
         if self.train_set and self.batch_size > self.train_set:
             CHECK.fail("batch_size", self.batch_size,
                        f"at most the {self.train_set} boards of the fixed training set")
-        if self.start == "hand_built" and n_blocks(self.steps, self.depth) != self.steps:
+        if self.start == "hand_built" and self.blocks != self.steps:
             CHECK.fail("depth", self.depth, "1.0 when starting from the hand-built weights")
         if self.start == "random" and self.sign_flips:
             CHECK.fail("sign_flips", self.sign_flips, "0 unless start='hand_built'")
@@ -131,6 +131,16 @@ class Experiment:
         )
 
     @property
+    def cells_per_batch(self) -> int:
+        """Board cells in one training batch (batch size x board area)."""
+        return self.batch_size * self.board_size**2
+
+    @property
+    def blocks(self) -> int:
+        """The network's step blocks: its 3x3 layers, one per block in both architectures."""
+        return n_blocks(self.steps, self.depth)
+
+    @property
     def by_window(self) -> bool:
         """Whether training takes each batch's loss over its window counts instead of its cells.
 
@@ -141,8 +151,7 @@ class Experiment:
         keep the cells, and so does a torus (its target wraps around while the network's input
         is zero-padded).
         """
-        cells = self.batch_size * self.board_size**2
-        return (self.steps == 1 and not self.torus and cells > WINDOWS
+        return (self.steps == 1 and not self.torus and self.cells_per_batch > WINDOWS
                 and sees_one_window(self.layers))
 
     @property

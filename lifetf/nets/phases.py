@@ -81,11 +81,12 @@ def profile(name: str, experiment: Experiment, members: int = 64,
         return trainer.tally(*compiled(s)) if trainer.tally else compiled(s)
 
     data = _best(lambda: block(prepare(start)), repeats) / every
+    prepared = prepare(start)
     params = [ops.convert_to_tensor(w) for w in trainer.loop.weights()]
     if trainer.by_window:
         # one evaluation of the 512 windows per batch: `every` of them in one call, each at
         # slightly moved weights so that the compiler cannot share them
-        (counts,) = prepare(start)
+        (counts,) = prepared
 
         def chunk_loss(p):
             return ops.sum(ops.stack([ops.sum(trainer.window_losses(
@@ -95,7 +96,7 @@ def profile(name: str, experiment: Experiment, members: int = 64,
         # arithmetic as `every` updates' passes, in one call (a call per batch would time
         # dispatch, not work)
         boards, targets = (ops.convert_to_tensor(np.concatenate(
-            list(ops.convert_to_numpy(x)), axis=1)) for x in prepare(start)[:2])
+            list(ops.convert_to_numpy(x)), axis=1)) for x in prepared[:2])
 
         def chunk_loss(p):
             return ops.sum(trainer.losses(p, boards, targets))

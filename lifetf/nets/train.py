@@ -26,7 +26,7 @@ from lifetf.nets.backends import current
 from lifetf.nets.costs import DEFAULT_MEMORY_BUDGET, members_per_graph
 from lifetf.nets.ensemble import Ensemble
 from lifetf.nets.experiment import WINDOWS, Experiment
-from lifetf.nets.models import hand_built_weights, n_blocks, seeded_initial_weights
+from lifetf.nets.models import hand_built_weights, seeded_initial_weights
 
 # Bump when a change alters what training computes: it is part of every cache key.
 # 3: boards, dropout masks, orders and sign flips from the counter-based Threefry generator.
@@ -187,7 +187,7 @@ class _Trainer:
         logits = self.ensemble.apply_windows(params, self.windows)
         cells = cell_losses(exp.output, self.window_targets, logits, self.ensemble.activate)
         total = ops.sum(cells * counts, axis=1)
-        return self._penalised(params, total / float(exp.batch_size * exp.board_size**2))
+        return self._penalised(params, total / float(exp.cells_per_batch))
 
     def _penalised(self, params, losses):
         """``losses`` plus each member's L1 penalty on its kernels, if the experiment has one."""
@@ -253,7 +253,7 @@ class _Trainer:
 
         exp = self.experiment
         shape = (exp.batch_size, exp.board_size, exp.board_size)
-        cells = int(np.prod(shape))
+        cells = exp.cells_per_batch
         members = ops.reshape(ops.arange(self.k, dtype="int32") * WINDOWS, (1, self.k, 1))
 
         def ids(boards, first_batch):
@@ -407,7 +407,7 @@ def _evaluate_rows(experiment: Experiment, ensemble: Ensemble, seeds: list[int])
     scores = board_scores(ops.convert_to_numpy(ensemble.predict(boards)), tests.targets)
     rows: dict = {"seed": seeds}
     rows.update({name: list(values) for name, values in scores.items()})
-    if n_blocks(experiment.steps, experiment.depth) == 1:
+    if experiment.blocks == 1:
         windows = truth_table_windows()
         outputs = ops.convert_to_numpy(ensemble.predict(np.broadcast_to(windows[None],
                                                                         (k, *windows.shape))))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from lifetf.paths import is_url
 
 FILE_MODE = 0o644  # mkstemp makes 0600 files; results and reports are for everyone to read
+
+Record = TypeVar("Record")
 
 
 def _place(path: Path, data: bytes, put: Callable[[str, Path], None]) -> None:
@@ -36,6 +41,22 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
 
 def atomic_write_text(path: Path | str, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json_records(folder: Path | str, parse: Callable[[dict], Record],
+                      what: str) -> list[Record]:
+    """``parse`` of every ``*.json`` file in ``folder``, in name order (none if it is missing).
+
+    A file that cannot be read or parsed is named in a warning and skipped, so that one stray
+    or damaged file never stops a report from being written.
+    """
+    records = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            records.append(parse(json.loads(path.read_text())))
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            warnings.warn(f"lifetf: unreadable {what} {path} ({error}); skipped", stacklevel=3)
+    return records
 
 
 def writable_folder_problem(folder: Path | str) -> str | None:

@@ -24,7 +24,7 @@ from lifetf.checks import stable_key
 from lifetf.nets.experiment import Experiment
 from lifetf.nets.train import ROW_COLUMNS, TRAINER_VERSION, train
 from lifetf.paths import default_cache
-from lifetf.suite.io import Location, atomic_write_text
+from lifetf.suite.io import Location, atomic_write_text, read_json_records
 from lifetf.suite.verdict import Verdict
 
 DEFAULT_CACHE = default_cache()
@@ -224,12 +224,5 @@ def save_verdict(verdict: Verdict, results_dir: Path) -> Path:
 
 
 def load_verdicts(results_dir: Path) -> list[Verdict]:
-    """Every stored verdict in ``results_dir``; unreadable files are reported and skipped."""
-    verdicts = []
-    for path in sorted(Path(results_dir).glob("*.json")):
-        try:
-            verdicts.append(Verdict.from_dict(json.loads(path.read_text())))
-        except Exception as error:
-            warnings.warn(f"lifetf: unreadable verdict file {path} ({error}); skipped",
-                          stacklevel=2)
-    return verdicts
+    """Every stored verdict in ``results_dir``; unreadable files are named and skipped."""
+    return read_json_records(results_dir, Verdict.from_dict, "verdict file")

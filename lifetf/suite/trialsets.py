@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ import pandas as pd
 
 from lifetf.nets.experiment import Experiment
 from lifetf.stats.decisions import BoundRule, Plan, TrendRule
+from lifetf.suite.io import atomic_write_text, read_json_records
 
 SWEEP_ALPHA = 0.01  # level of the sweep's one-sided trend tests
 SWEEP_RISK = 5e-4  # each of the two trend claims sized at half the usual risk: they share trials
@@ -143,23 +143,14 @@ class SetTiming:
 
     def save(self, results_dir: Path) -> Path:
         """Written atomically beside the run's verdict files, in ``trialsets/``."""
-        from lifetf.suite.io import atomic_write_text
-
         return atomic_write_text(Path(results_dir) / "trialsets" / f"{self.name}.json",
                                  json.dumps(asdict(self), indent=2) + "\n")
 
 
 def load_timings(results_dir: Path) -> list[SetTiming]:
-    """The stored timings of a run's trial sets, by name; unreadable files are reported and
-    skipped (as ``lifetf.suite.store.load_verdicts`` does with verdict files)."""
-    timings = []
-    for path in sorted((Path(results_dir) / "trialsets").glob("*.json")):
-        try:
-            timings.append(SetTiming(**json.loads(path.read_text())))
-        except (ValueError, TypeError) as error:
-            warnings.warn(f"lifetf: unreadable trial-set timing {path} ({error}); skipped",
-                          stacklevel=2)
-    return timings
+    """The stored timings of a run's trial sets; unreadable files are named and skipped."""
+    return read_json_records(Path(results_dir) / "trialsets", lambda data: SetTiming(**data),
+                             "trial-set timing")
 
 
 def load(name: str, suite) -> TrialSet:

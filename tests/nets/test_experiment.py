@@ -146,6 +146,18 @@ def test_derived_properties() -> None:
     assert Experiment(init="normalize", dropout=0.0).channel_dropout == 0.0
     assert Experiment().describe() == "reference protocol"
     assert "width=3" in SAMPLE.describe()
+    assert Experiment().cells_per_batch == 32 * 10 * 10
+    assert Experiment(board_size=8, batch_size=4).cells_per_batch == 256
+
+
+@pytest.mark.parametrize("arch", ["firner", "springer"])
+@pytest.mark.parametrize(("steps", "depth", "blocks"), [(1, 1.0, 1), (3, 1.0, 3), (3, 0.5, 1),
+                                                         (4, 1.5, 6)])
+def test_blocks_are_the_networks_3x3_layers(arch: str, steps: int, depth: float,
+                                            blocks: int) -> None:
+    experiment = Experiment(arch=arch, steps=steps, depth=depth)
+    assert experiment.blocks == blocks
+    assert sum(spec.kernel == 3 for spec in experiment.layers) == blocks
 
 
 # ---------------------------------------------------------------- validation
