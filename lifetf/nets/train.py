@@ -213,12 +213,17 @@ class _Trainer:
         the fixed set."""
         from keras import ops
 
-        exp = self.experiment
         if self.train_boards is None:
-            shape = (exp.batch_size, exp.board_size, exp.board_size)
-            return seeding.bernoulli(self.data_keys, self._counters(start), shape, exp.density)
+            return self._fresh_boards(self._counters(start))
         set_boards, index = inputs
         return ops.take(set_boards, index, axis=0)
+
+    def _fresh_boards(self, counters):
+        """(len(counters), K, B, H, W) boards drawn per member from its data stream at the
+        given global batch numbers."""
+        exp = self.experiment
+        shape = (exp.batch_size, exp.board_size, exp.board_size)
+        return seeding.bernoulli(self.data_keys, counters, shape, exp.density)
 
     def _prepare(self, start, *inputs) -> tuple:
         """What the updates of one chunk read: boards, targets and dropout masks, or (training
@@ -232,11 +237,11 @@ class _Trainer:
             return (self.window_ids(start, *inputs),)
         boards = self.chunk_boards(start, *inputs)
         targets = ops_evolve(boards, exp.rule, exp.steps, exp.torus)
-        masks = []
+        counters, masks = self._counters(start), []
         for i, keys in self.dropout_keys.items():
             spec = exp.layers[i]
-            keep = seeding.bernoulli(keys, self._counters(start),
-                                     (spec.cout, exp.batch_size, 1, 1), 1.0 - spec.dropout)
+            keep = seeding.bernoulli(keys, counters, (spec.cout, exp.batch_size, 1, 1),
+                                     1.0 - spec.dropout)
             masks.append(keep * (1.0 / (1.0 - spec.dropout)))
         return (boards, targets, *masks)
 
@@ -252,7 +257,6 @@ class _Trainer:
         from keras import ops
 
         exp = self.experiment
-        shape = (exp.batch_size, exp.board_size, exp.board_size)
         cells = exp.cells_per_batch
         members = ops.reshape(ops.arange(self.k, dtype="int32") * WINDOWS, (1, self.k, 1))
 
@@ -265,8 +269,7 @@ class _Trainer:
             return ids(self.chunk_boards(start, *inputs), 0)
 
         def one_batch(i, chunk):
-            counter = ops.reshape(start + i, (1,))
-            boards = seeding.bernoulli(self.data_keys, counter, shape, exp.density)
+            boards = self._fresh_boards(ops.reshape(start + i, (1,)))
             return ops.slice_update(chunk, (i, 0, 0), ids(boards, i))
 
         empty = ops.zeros((exp.record_every, self.k, cells), "int32")
