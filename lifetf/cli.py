@@ -89,6 +89,14 @@ def _bench(args: argparse.Namespace) -> int:
 
         phases.run(args.members)
         return 0
+    if args.ops:
+        from lifetf.nets import operations
+        from lifetf.nets.backends import limit_threads
+
+        operations.enable_trace()
+        limit_threads(1)
+        operations.run(args.members)
+        return 0
     result = bench.run(args.members, args.window, args.fit_seeds, args.fit_batches,
                        tuple(args.workload or bench.WORKLOADS))
     if args.save_calibration:
@@ -241,6 +249,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="time only these workloads (repeatable; default all)")
     b.add_argument("--phases", action="store_true",
                    help="instead: where the trainer's time goes at the quick sizes, per phase")
+    b.add_argument("--ops", action="store_true",
+                   help="instead: milliseconds per update of each compiled operation at the "
+                   "quick sizes, from XLA's trace (TensorFlow backend)")
     b.add_argument("--save-calibration", action="store_true",
                    help="save the measured cost model for `lifetf plan` on this device")
     b.add_argument("--cache-dir", default=None, help="where the calibration is saved")

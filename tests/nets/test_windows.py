@@ -120,3 +120,27 @@ def test_a_deeper_network_refuses_windows() -> None:
     trainer = _Trainer(Experiment(steps=2, batches=0), SEEDS)
     with pytest.raises(ValueError, match="one 3x3 window"):
         trainer.ensemble.apply_windows(trainer.loop.weights(), np.zeros((1, 9, 512), np.float32))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_windows_every_member_reads_give_what_a_copy_per_member_gives(case: str) -> None:
+    """(1, 9, 512) windows take one plain product for all members; a (K, 9, 512) copy takes
+    the batched one. Same values and weight gradients."""
+    experiment = CASES[case]
+    trainer = _Trainer(experiment, SEEDS)
+    params = [ops.convert_to_tensor(w) for w in trainer.loop.weights()]
+    shared = trainer.windows
+    copied = np.repeat(shared, len(SEEDS), axis=0)
+
+    def total(p, windows):
+        return ops.sum(ops.square(trainer.ensemble.apply_windows(p, windows)))
+
+    for windows in (shared, copied):
+        assert trainer.ensemble.apply_windows(params, windows).shape == (len(SEEDS), 512)
+    np.testing.assert_allclose(ops.convert_to_numpy(total(params, shared)),
+                               ops.convert_to_numpy(total(params, copied)), rtol=1e-6)
+    gradient = current().gradient
+    for got, want in zip(gradient(lambda p: total(p, shared))(params),
+                         gradient(lambda p: total(p, copied))(params), strict=True):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(want),
+                                   rtol=1e-5, atol=1e-6)
