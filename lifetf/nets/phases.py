@@ -50,6 +50,7 @@ class PhaseTimes:
 
 
 def _as_list(value) -> list:
+    """A loss (one tensor) or gradients (a list of tensors) as a list."""
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
