@@ -44,3 +44,12 @@ def test_a_two_step_network_traces_its_products_inside_the_update():
     # two 3x3 layers on cells: their forward and weight-gradient products run every update
     assert sum(1 for name in operations if operation_kind(name) == "dot") >= 4
     assert sum(kinds.values()) <= update_ms * 1.05
+
+
+def test_the_command_names_the_backend_it_cannot_trace():
+    pytest.importorskip("jax")
+    done = subprocess.run([sys.executable, "-m", "lifetf", "bench", "--ops", "--backend", "jax"],
+                          capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].endswith("got --backend jax")
