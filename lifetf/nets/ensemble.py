@@ -33,10 +33,13 @@ def extract_patches(x, height: int, width: int):
 
 
 def member_linear(x, kernel, bias, unroll: bool = True):
-    """y[k, o] = bias[k, o] + sum_i kernel[k, i, o] x[k, i] for x of shape (K, I, N).
+    """y[k, o] = bias[k, o] + sum_i kernel[k, i, o] x[k, i] for x of shape (K, I, N), or of
+    shape (1, I, N): inputs every member reads.
 
     Unrolled multiply-adds when ``unroll`` and the kernel is tiny, else one batched product
-    (whose weight gradient is one product over the cells, reading the inputs once).
+    (whose weight gradient is one product over the cells, reading the inputs once); inputs that
+    every member reads take one plain product for all members instead, and so does its weight
+    gradient (a batched product over a copy per member was several times slower).
     """
     members, n_in, n_out = kernel.shape
     if unroll and n_in * n_out <= UNROLL_LIMIT:
@@ -44,6 +47,8 @@ def member_linear(x, kernel, bias, unroll: bool = True):
         for i in range(n_in):
             y = y + x[:, i : i + 1] * kernel[:, i, :, None]
         return y
+    if x.shape[0] == 1 and members > 1:
+        return ops.einsum("in,kio->kon", x[0], kernel) + bias[:, :, None]
     return ops.einsum("kin,kio->kon", x, kernel) + bias[:, :, None]
 
 
@@ -87,11 +92,6 @@ class MemberConv(keras.layers.Layer):
         if k == 3 and not patches:
             x = extract_patches(x, *board_shape)
         flat_kernel = ops.reshape(self.kernel, (self.members, k * k * cin, self.filters))
-        if x.shape[0] == 1 and self.members > 1:
-            # shared inputs: one plain product for all members, and its weight gradient one
-            # product too (a batched product over a broadcast copy was several times slower)
-            shared = ops.einsum("in,kio->kon", x[0], flat_kernel) + self.bias[:, :, None]
-            return self._activation(shared)
         # a 3x3 layer is always a product over its patches: unrolled, XLA would copy the patch
         # views into every consumer of the backward pass (measured 2x slower per update)
         return self._activation(member_linear(x, flat_kernel, self.bias, unroll=k == 1))
