@@ -93,13 +93,13 @@ def _bench(args: argparse.Namespace) -> int:
         from lifetf.nets import operations
         from lifetf.nets.backends import limit_threads
 
-        if args.backend != "tensorflow":
-            print(f"lifetf bench --ops: the per-operation trace needs --backend tensorflow "
-                  f"(TensorFlow's profiler), got --backend {args.backend}", file=sys.stderr)
-            return 2
         operations.enable_trace()
         limit_threads(1)
-        operations.run(args.members)
+        try:
+            operations.run(args.members)
+        except operations.TraceError as error:
+            print(f"lifetf bench --ops: {error}", file=sys.stderr)
+            return 2
         return 0
     result = bench.run(args.members, args.window, args.fit_seeds, args.fit_batches,
                        tuple(args.workload or bench.WORKLOADS))

@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from lifetf.nets.experiment import Experiment
 
 TRACE_FLAG = "--xla_cpu_enable_xprof_traceme=true"
+
+
+class TraceError(RuntimeError):
+    """No per-operation trace here: the wrong backend, or XLA started without the flag."""
+
+
 HLO_NAME = re.compile(r"^[a-z][\w-]*(\.\w+)*$")  # 'dot.17', 'multiply_add_fusion.6', ...
 
 
@@ -78,14 +84,14 @@ def _traced_events(logdir: str) -> dict[str, tuple[float, int]]:
 
 def profile(name: str, experiment: Experiment, members: int = 64) -> OperationTimes:
     """Trace one warm chunk of ``experiment``'s updates and time each operation per update."""
-    import tensorflow as tf
-
     from lifetf.nets.backends import current
-    from lifetf.nets.train import _Trainer
 
     if current().name != "tensorflow":
-        raise RuntimeError("bench --ops reads XLA's trace through TensorFlow's profiler: run it "
-                           "with --backend tensorflow")
+        raise TraceError(f"the per-operation trace needs --backend tensorflow (TensorFlow's "
+                         f"profiler), got --backend {current().name}")
+    import tensorflow as tf
+
+    from lifetf.nets.train import _Trainer
     every = experiment.record_every
     trainer = _Trainer(experiment, list(range(members)))
     trainer.run(0, every)  # compile and warm up
@@ -102,7 +108,7 @@ def profile(name: str, experiment: Experiment, members: int = 64) -> OperationTi
     per_update = {event: ms / every for event, (ms, count) in events.items()
                   if count == every and HLO_NAME.match(event)}
     if not per_update:
-        raise RuntimeError(f"XLA traced no operations: set XLA_FLAGS={TRACE_FLAG} before "
+        raise TraceError(f"XLA traced no operations: set XLA_FLAGS={TRACE_FLAG} before "
                            f"TensorFlow first compiles (python -m lifetf bench --ops does)")
     return OperationTimes(name, members, 1e3 * seconds / every, per_update)
 
