@@ -64,7 +64,7 @@ def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from lifetf.paths import default_report
-    from lifetf.suite.report import collect_provenance, write_report
+    from lifetf.suite.report import rebuilt_provenance, write_report
     from lifetf.suite.session import report_inputs
 
     report = (args.report or default_report(args.backend)).resolve()
@@ -73,8 +73,8 @@ def _report(args: argparse.Namespace) -> int:
         print(f"lifetf report: no stored verdicts in {stored.results_dir}; run `pytest claims/` "
               f"first", file=sys.stderr)
         return 1
-    provenance = collect_provenance(args.profile, args.seed_base, datetime.now(UTC), 0.0)
-    provenance["total_time"] = "rebuilt from stored results (no training)"
+    provenance = rebuilt_provenance(stored.results_dir, args.profile, args.seed_base,
+                                    datetime.now(UTC))
     write_report(stored.verdicts, provenance, set(), report, stored.runs, stored.timings)
     print(f"report rebuilt from {len(stored.verdicts)} stored verdicts: {report}")
     return 0

@@ -49,3 +49,29 @@ def test_cli_report_rebuilds_with_the_trial_set_times(tmp_path):
     assert main(["report", "--report", str(report), "--backend", backend]) == 0
     text = report.read_text()
     assert "| sweep " in text and "337.8" in text and "GOL-TRICKS" in text
+
+
+def test_cli_report_keeps_the_provenance_of_the_run_that_stored_the_results(tmp_path):
+    from lifetf.nets.backends import current
+    from lifetf.suite.report import save_run_provenance
+    from lifetf.suite.session import results_dir_for
+    from lifetf.suite.store import save_verdict
+    from lifetf.suite.verdict import Verdict
+
+    backend = current().name
+    report = tmp_path / "REPORT.md"
+    results = results_dir_for(report, "quick", 0, backend)
+    save_verdict(Verdict(claim_id="GOL-TRICKS", verdict="refuted", summary="s", estimates=[],
+                         seconds=33.3), results)
+    assert main(["report", "--report", str(report), "--backend", backend]) == 0
+    assert "| total_time   | rebuilt from stored results (no training)" in report.read_text()
+
+    save_run_provenance({"profile": "quick", "device": "GPU: NVIDIA H200", "date": "then",
+                         "total_time": "9 min 0 s"}, results)
+    assert main(["report", "--report", str(report), "--backend", backend]) == 0
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip()
+            for line in report.read_text().split("## Summary")[0].splitlines()
+            if line.startswith("| ")}
+    assert rows["device"] == "GPU: NVIDIA H200" and rows["date"] == "then"
+    assert rows["total_time"] == "9 min 0 s"
+    assert rows["rebuilt"].endswith("from stored results (no training)")

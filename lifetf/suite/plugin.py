@@ -286,7 +286,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from lifetf.paths import REPORTS
     from lifetf.suite.baseline import update_baseline
     from lifetf.suite.profiles import get_profile
-    from lifetf.suite.report import collect_provenance, write_report
+    from lifetf.suite.report import collect_provenance, save_run_provenance, write_report
     from lifetf.suite.session import report_inputs
 
     profile = get_profile(config.getoption("--profile"))
@@ -299,6 +299,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                         [v for v in stored.verdicts if v.claim_id in fresh], profile.name)
     provenance = collect_provenance(profile.name, seed_base, config._lifetf_start_date,
                                     time.perf_counter() - config._lifetf_started)
+    save_run_provenance(provenance, stored.results_dir)
     write_report(stored.verdicts, provenance, fresh, report_path, stored.runs, stored.timings)
     config._lifetf_report_written = report_path
 

@@ -7,9 +7,11 @@ same text; writing is atomic so a reader never sees a half-written report.
 from __future__ import annotations
 
 import importlib
+import json
 import numbers
 import platform
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +27,8 @@ from lifetf.suite.verdict import VERDICTS, Verdict
 if TYPE_CHECKING:
     from lifetf.suite.trialsets import SetTiming
 
-__all__ = ["collect_provenance", "render_report", "write_report"]
+__all__ = ["collect_provenance", "rebuilt_provenance", "render_report", "save_run_provenance",
+           "write_report"]
 
 MAX_ITEMS = 8  # list and array cells show at most this many items
 DASH = "—"
@@ -88,6 +91,49 @@ def collect_provenance(
         "date": started.astimezone(UTC).isoformat(timespec="seconds"),
         "total_time": format_duration(total_seconds),
     }
+
+
+RUN_PROVENANCE = Path("run", "provenance.json")  # in a run's results folder, apart
+# from the verdict files (every *.json at its top is read as one)
+
+
+def save_run_provenance(provenance: dict[str, str], results_dir: Path) -> Path:
+    """Keep the run's provenance beside its verdict files (atomically), so that a report rebuilt
+    later, or on another machine, still says where and with what the results were made."""
+    return atomic_write_text(Path(results_dir) / RUN_PROVENANCE,
+                             json.dumps(provenance, indent=2) + "\n")
+
+
+def _stored_provenance(results_dir: Path) -> dict[str, str] | None:
+    """The provenance the last run saved beside its results; None if there is none (results
+    stored before it was kept) or it cannot be read (named in a warning)."""
+    path = Path(results_dir) / RUN_PROVENANCE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()):
+            return data
+        problem = "not a table of strings"
+    except (OSError, ValueError) as error:
+        problem = str(error)
+    warnings.warn(f"lifetf: unreadable run provenance {path} ({problem}); the report gives "
+                  f"this machine's instead", stacklevel=2)
+    return None
+
+
+def rebuilt_provenance(results_dir: Path, profile: str, seed_base: int,
+                       now: datetime) -> dict[str, str]:
+    """Provenance of a report rebuilt from stored results without training: the run's own, as it
+    saved it, plus a row saying when and where the report was rebuilt (this machine's
+    provenance where the run saved none)."""
+    here = collect_provenance(profile, seed_base, now, 0.0)
+    stored = _stored_provenance(results_dir)
+    rebuilt = "from stored results (no training)"
+    if stored is None:
+        return {**here, "total_time": f"rebuilt {rebuilt}"}
+    return {**stored, "rebuilt": f"{here['date']} on {here['device']} at commit "
+                                 f"{here['commit']}, {rebuilt}"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,10 +303,13 @@ def _slowest_section(verdicts: list[Verdict], n: int = 5,
     parts = ["## Slowest claims", _table(rows, ["ID", "time (s)", "trials"])]
     if sets:
         parts += ["Trial sets that several claims read are trained (or read from the store) once, "
-                  "by the first claim that asks, and their time is not in any claim's time:",
+                  "by the first claim that asks, and their time is not in any claim's time. A "
+                  "run that only reads a set back keeps the record of the run that trained it:",
                   _table([[t.name, f"{t.seconds:.1f}", str(t.experiments), str(t.trials),
-                           t.recorded_at] for t in sets],
-                         ["trial set", "time (s)", "experiments", "trials", "recorded"])]
+                           DASH if t.trained is None else str(t.trained), t.recorded_at]
+                          for t in sets],
+                         ["trial set", "time (s)", "experiments", "trials", "trained",
+                          "recorded"])]
     return parts
 
 

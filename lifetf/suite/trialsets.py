@@ -140,11 +140,23 @@ class SetTiming:
     experiments: int
     trials: int
     recorded_at: str
+    trained: int | None = None  # of the trials, those this run trained (None: not recorded)
 
     def save(self, results_dir: Path) -> Path:
         """Written atomically beside the run's verdict files, in ``trialsets/``."""
-        return atomic_write_text(Path(results_dir) / "trialsets" / f"{self.name}.json",
+        return atomic_write_text(_timing_path(results_dir, self.name),
                                  json.dumps(asdict(self), indent=2) + "\n")
+
+    def defers_to(self, earlier: SetTiming | None) -> bool:
+        """Whether this record should not replace ``earlier``: this run only read the set back
+        from the store, and ``earlier`` timed training the same set, which says more."""
+        return (earlier is not None and self.trained == 0 and bool(earlier.trained)
+                and (earlier.name, earlier.experiments, earlier.trials)
+                == (self.name, self.experiments, self.trials))
+
+
+def _timing_path(results_dir: Path, name: str) -> Path:
+    return Path(results_dir) / "trialsets" / f"{name}.json"
 
 
 def load_timings(results_dir: Path) -> list[SetTiming]:
@@ -153,17 +165,28 @@ def load_timings(results_dir: Path) -> list[SetTiming]:
                              "trial-set timing")
 
 
+def _stored_timing(results_dir: Path, name: str) -> SetTiming | None:
+    """The set's stored timing, if there is a readable one."""
+    found = [t for t in load_timings(results_dir) if t.name == name]
+    return found[0] if found else None
+
+
 def load(name: str, suite) -> TrialSet:
     """The named set's trials, trained now or read from the store; the time it took is stored
-    with the run's results, for the report."""
+    with the run's results, for the report, unless the run only read the set back and the stored
+    record timed its training (so a rerun, or a run resumed from the store, keeps that time)."""
     started = time.perf_counter()
+    trained_before = suite.store.trained
     experiments, plan = SETS[name]
     chosen = experiments(suite.profile)
     seeds = suite.seeds(plan(suite.profile).trials)
     frames = {label: suite.store.rows(e, seeds) for label, e in chosen.items()}
-    SetTiming(name, round(time.perf_counter() - started, 2), len(chosen),
-              len(chosen) * len(seeds),
-              datetime.now(UTC).isoformat(timespec="seconds")).save(suite.results_dir)
+    timing = SetTiming(name, round(time.perf_counter() - started, 2), len(chosen),
+                       len(chosen) * len(seeds),
+                       datetime.now(UTC).isoformat(timespec="seconds"),
+                       trained=suite.store.trained - trained_before)
+    if not timing.defers_to(_stored_timing(suite.results_dir, name)):
+        timing.save(suite.results_dir)
     return TrialSet(plan(suite.profile), Runs(frames, chosen, seeds, suite.note), chosen)
 
 

@@ -149,9 +149,13 @@ def test_shared_trial_set_times_are_listed_apart_from_the_claims(tmp_path: Path)
     from lifetf.suite.trialsets import SetTiming
 
     verdicts = _verdicts("figures/x.png")
-    sweep = SetTiming("sweep", 412.5, 12, 336, "2026-11-30T10:00:00+00:00")
-    text = render_report(verdicts, PROVENANCE, set(), tmp_path, sets=[sweep])
-    assert "| trial set " in text and "| sweep " in text and "412.5" in text
+    sweep = SetTiming("sweep", 412.5, 12, 336, "2026-11-30T10:00:00+00:00", trained=336)
+    minimal = SetTiming("minimal", 48.3, 4, 192, "2026-11-30T10:00:00+00:00")  # no count kept
+    text = render_report(verdicts, PROVENANCE, set(), tmp_path, sets=[sweep, minimal])
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in text.splitlines() if line.startswith(("| sweep ", "| minimal "))}
+    assert rows == {"sweep": ["412.5", "12", "336", "336", "2026-11-30T10:00:00+00:00"],
+                    "minimal": ["48.3", "4", "192", "—", "2026-11-30T10:00:00+00:00"]}
     assert "| trial set " not in render_report(verdicts, PROVENANCE, set(), tmp_path)
 
 
@@ -212,3 +216,20 @@ def test_runs_side_by_side_flag_a_verdict_that_differs(tmp_path: Path) -> None:
     assert "differing: GOL-CORNERS" in section
     alone = render_report(quick, PROVENANCE, set(), tmp_path, {"quick, tensorflow": quick})
     assert "Verdicts per profile" not in alone
+
+
+def test_run_provenance_is_kept_apart_from_the_verdicts_and_a_bad_file_is_named(tmp_path):
+    from datetime import UTC, datetime
+
+    from lifetf.suite.report import rebuilt_provenance, save_run_provenance
+    from lifetf.suite.store import load_verdicts
+
+    path = save_run_provenance({"device": "GPU: NVIDIA H200"}, tmp_path)
+    assert path.parent != tmp_path and load_verdicts(tmp_path) == []  # not read as a verdict
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert rebuilt_provenance(tmp_path, "quick", 0, now)["device"] == "GPU: NVIDIA H200"
+    path.write_text('{"device": 3}')
+    with pytest.warns(UserWarning, match="unreadable run provenance .*provenance.json"):
+        here = rebuilt_provenance(tmp_path, "quick", 0, now)
+    assert here["date"] == "2026-12-01T00:00:00+00:00"
+    assert here["total_time"] == "rebuilt from stored results (no training)"

@@ -27,7 +27,47 @@ def test_loading_a_set_stores_its_time_and_size(tmp_path):
     assert timing.name == "minimal" and timing.seconds >= 0
     assert timing.experiments == len(trials.experiments) == len(experiments(suite.profile))
     assert timing.trials == trainer.seeds_trained == timing.experiments * plan(suite.profile).trials
+    assert timing.trained == timing.trials
     assert not list((suite.results_dir / "trialsets").glob("*.tmp"))
+
+
+def _suite(tmp_path, trainer):
+    return Suite(profile=get_profile("quick"), seed_base=0,
+                 store=TrialStore(tmp_path / "cache", trainer=trainer),
+                 report_path=tmp_path / "REPORT.md")
+
+
+def test_a_run_that_reads_the_set_back_keeps_the_record_of_its_training(tmp_path):
+    load("minimal", _suite(tmp_path, FakeTrainer()))
+    suite = _suite(tmp_path, FakeTrainer())  # a second run on the same store and results
+    (trained,) = load_timings(suite.results_dir)
+    load("minimal", suite)
+    assert load_timings(suite.results_dir) == [trained] and trained.trained > 0
+
+
+def test_a_run_that_trains_part_of_the_set_replaces_the_record(tmp_path):
+    load("minimal", _suite(tmp_path, FakeTrainer()))
+    (first,) = load_timings(_suite(tmp_path, FakeTrainer()).results_dir)
+    victim = next((tmp_path / "cache").rglob("*.npz"))  # one trial lost from the store
+    victim.unlink()
+    suite = _suite(tmp_path, FakeTrainer())
+    load("minimal", suite)
+    (second,) = load_timings(suite.results_dir)
+    assert second.trained == 1 and second != first
+
+
+@pytest.mark.parametrize(("earlier", "defers"), [
+    (None, False),
+    (SetTiming("sweep", 400.0, 12, 336, "t", trained=336), True),
+    (SetTiming("sweep", 400.0, 12, 336, "t", trained=None), False),  # recorded before `trained`
+    (SetTiming("sweep", 400.0, 12, 336, "t", trained=0), False),
+    (SetTiming("sweep", 400.0, 12, 300, "t", trained=300), False),  # another size of the set
+    (SetTiming("minimal", 400.0, 12, 336, "t", trained=336), False),
+])
+def test_only_a_read_back_defers_to_a_record_of_the_same_set_trained(earlier, defers):
+    read_back = SetTiming("sweep", 1.5, 12, 336, "u", trained=0)
+    assert read_back.defers_to(earlier) is defers
+    assert not SetTiming("sweep", 9.0, 12, 336, "u", trained=5).defers_to(earlier)
 
 
 def test_timings_round_trip_and_unreadable_files_are_named_and_skipped(tmp_path):
@@ -39,3 +79,12 @@ def test_timings_round_trip_and_unreadable_files_are_named_and_skipped(tmp_path)
         assert load_timings(tmp_path) == [first]
     assert len(caught) == 2  # broken.json and other.json, each named once
     assert load_timings(tmp_path / "nowhere") == []
+
+
+def test_records_written_before_the_trained_count_still_load(tmp_path):
+    (tmp_path / "trialsets").mkdir()
+    (tmp_path / "trialsets" / "sweep.json").write_text(
+        '{"name": "sweep", "seconds": 370.22, "experiments": 12, "trials": 336, '
+        '"recorded_at": "2026-11-30T21:22:28+00:00"}')
+    (timing,) = load_timings(tmp_path)
+    assert timing.trained is None and timing.seconds == 370.22
