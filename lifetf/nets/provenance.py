@@ -11,7 +11,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from lifetf.paths import PROJECT_ROOT
+from lifetf.paths import PROJECT_ROOT, REPORTS
 
 
 def cpu_name() -> str:
@@ -34,11 +34,16 @@ def _git(*args: str) -> str:
 
 @lru_cache(maxsize=1)
 def commit() -> str:
-    """Short commit hash of the project, '+dirty' with uncommitted changes, 'unknown' off git."""
+    """Short commit hash of the project, '+dirty' with uncommitted changes, 'unknown' off git.
+
+    Changes under ``reports/`` do not count: a run rewrites the committed results and reports
+    there itself, which would otherwise mark every run dirty and hide edits to the code.
+    """
     try:
         head = _git("rev-parse", "--short", "HEAD")
-        return head + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no")
-                       else "")
+        changed = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                       f":(exclude){REPORTS.relative_to(PROJECT_ROOT).as_posix()}")
+        return head + ("+dirty" if changed else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
