@@ -43,6 +43,24 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _parse_json_file(path: Path, parse: Callable[[dict], Record], what: str) -> Record | None:
+    """``parse`` of one JSON file, or None (the file named in a warning) if it cannot be read
+    or parsed; the warning points at the caller of the public reader's caller."""
+    try:
+        return parse(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        warnings.warn(f"lifetf: unreadable {what} {path} ({error}); skipped", stacklevel=4)
+        return None
+
+
+def read_json_record(path: Path | str, parse: Callable[[dict], Record],
+                     what: str) -> Record | None:
+    """``parse`` of the JSON file at ``path``; None if there is none, or if it cannot be read
+    or parsed (then named in a warning, as :func:`read_json_records` does)."""
+    path = Path(path)
+    return _parse_json_file(path, parse, what) if path.exists() else None
+
+
 def read_json_records(folder: Path | str, parse: Callable[[dict], Record],
                       what: str) -> list[Record]:
     """``parse`` of every ``*.json`` file in ``folder``, in name order (none if it is missing).
@@ -51,11 +69,10 @@ def read_json_records(folder: Path | str, parse: Callable[[dict], Record],
     or damaged file never stops a report from being written.
     """
     records = []
-    for path in sorted(Path(folder).glob("*.json")):
-        try:
-            records.append(parse(json.loads(path.read_text())))
-        except (OSError, ValueError, TypeError, KeyError) as error:
-            warnings.warn(f"lifetf: unreadable {what} {path} ({error}); skipped", stacklevel=3)
+    for path in sorted(Path(folder).glob("*.json")):  # a loop, not a comprehension: the
+        record = _parse_json_file(path, parse, what)  # warning's stack level counts frames
+        if record is not None:
+            records.append(record)
     return records
 
 

@@ -11,7 +11,6 @@ import json
 import numbers
 import platform
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from tabulate import tabulate
 
 from lifetf.nets.provenance import commit, device_label
 from lifetf.suite.catalogue import Claim, catalogue, get_claim
-from lifetf.suite.io import atomic_write_text
+from lifetf.suite.io import atomic_write_text, read_json_record
 from lifetf.suite.verdict import VERDICTS, Verdict
 
 if TYPE_CHECKING:
@@ -104,22 +103,19 @@ def save_run_provenance(provenance: dict[str, str], results_dir: Path) -> Path:
                              json.dumps(provenance, indent=2) + "\n")
 
 
+def _provenance_table(data: dict) -> dict[str, str]:
+    """A saved provenance, checked to be a table of strings (as :func:`collect_provenance`
+    makes)."""
+    if not (isinstance(data, dict) and all(isinstance(v, str) for v in data.values())):
+        raise TypeError("not a table of strings")
+    return data
+
+
 def _stored_provenance(results_dir: Path) -> dict[str, str] | None:
     """The provenance the last run saved beside its results; None if there is none (results
     stored before it was kept) or it cannot be read (named in a warning)."""
-    path = Path(results_dir) / RUN_PROVENANCE
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text())
-        if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()):
-            return data
-        problem = "not a table of strings"
-    except (OSError, ValueError) as error:
-        problem = str(error)
-    warnings.warn(f"lifetf: unreadable run provenance {path} ({problem}); the report gives "
-                  f"this machine's instead", stacklevel=2)
-    return None
+    return read_json_record(Path(results_dir) / RUN_PROVENANCE, _provenance_table,
+                            "run provenance")
 
 
 def rebuilt_provenance(results_dir: Path, profile: str, seed_base: int,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from lifetf.nets.experiment import Experiment
 from lifetf.stats.decisions import BoundRule, Plan, TrendRule
-from lifetf.suite.io import atomic_write_text, read_json_records
+from lifetf.suite.io import atomic_write_text, read_json_record, read_json_records
 
 SWEEP_ALPHA = 0.01  # level of the sweep's one-sided trend tests
 SWEEP_RISK = 5e-4  # each of the two trend claims sized at half the usual risk: they share trials
@@ -167,8 +167,8 @@ def load_timings(results_dir: Path) -> list[SetTiming]:
 
 def _stored_timing(results_dir: Path, name: str) -> SetTiming | None:
     """The set's stored timing, if there is a readable one."""
-    found = [t for t in load_timings(results_dir) if t.name == name]
-    return found[0] if found else None
+    return read_json_record(_timing_path(results_dir, name), lambda data: SetTiming(**data),
+                            "trial-set timing")
 
 
 def load(name: str, suite) -> TrialSet:
