@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from lifetf.stats import fisher_two_proportions
-from lifetf.suite.io import atomic_write_text
+from lifetf.suite.io import atomic_write_json
 from lifetf.suite.verdict import Verdict
 
 GATE_ALPHA = 1e-3
@@ -72,4 +72,4 @@ def update_baseline(path: Path, verdicts: list[Verdict], profile: str) -> None:
     for verdict in verdicts:
         claims[verdict.claim_id] = baseline_entry(verdict)
     payload = {"profile": profile, "alpha": GATE_ALPHA, "claims": dict(sorted(claims.items()))}
-    atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
+    atomic_write_json(path, payload)

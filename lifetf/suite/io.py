@@ -43,6 +43,11 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def atomic_write_json(path: Path | str, data) -> Path:
+    """``data`` as indented JSON with a final newline (the suite's record files), atomically."""
+    return atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
 def _parse_json_file(path: Path, parse: Callable[[dict], Record], what: str) -> Record | None:
     """``parse`` of one JSON file, or None (the file named in a warning) if it cannot be read
     or parsed; the warning points at the caller of the public reader's caller."""

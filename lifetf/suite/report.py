@@ -7,7 +7,6 @@ same text; writing is atomic so a reader never sees a half-written report.
 from __future__ import annotations
 
 import importlib
-import json
 import numbers
 import platform
 import re
@@ -20,7 +19,7 @@ from tabulate import tabulate
 
 from lifetf.nets.provenance import commit, device_label
 from lifetf.suite.catalogue import Claim, catalogue, get_claim
-from lifetf.suite.io import atomic_write_text, read_json_record
+from lifetf.suite.io import atomic_write_json, atomic_write_text, read_json_record
 from lifetf.suite.verdict import VERDICTS, Verdict
 
 if TYPE_CHECKING:
@@ -99,8 +98,7 @@ RUN_PROVENANCE = Path("run", "provenance.json")  # in a run's results folder, ap
 def save_run_provenance(provenance: dict[str, str], results_dir: Path) -> Path:
     """Keep the run's provenance beside its verdict files (atomically), so that a report rebuilt
     later, or on another machine, still says where and with what the results were made."""
-    return atomic_write_text(Path(results_dir) / RUN_PROVENANCE,
-                             json.dumps(provenance, indent=2) + "\n")
+    return atomic_write_json(Path(results_dir) / RUN_PROVENANCE, provenance)
 
 
 def _provenance_table(data: dict) -> dict[str, str]:

@@ -8,7 +8,6 @@ the worker that trains it.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -19,7 +18,7 @@ import pandas as pd
 
 from lifetf.nets.experiment import Experiment
 from lifetf.stats.decisions import BoundRule, Plan, TrendRule
-from lifetf.suite.io import atomic_write_text, read_json_record, read_json_records
+from lifetf.suite.io import atomic_write_json, read_json_record, read_json_records
 
 SWEEP_ALPHA = 0.01  # level of the sweep's one-sided trend tests
 SWEEP_RISK = 5e-4  # each of the two trend claims sized at half the usual risk: they share trials
@@ -144,8 +143,7 @@ class SetTiming:
 
     def save(self, results_dir: Path) -> Path:
         """Written atomically beside the run's verdict files, in ``trialsets/``."""
-        return atomic_write_text(_timing_path(results_dir, self.name),
-                                 json.dumps(asdict(self), indent=2) + "\n")
+        return atomic_write_json(_timing_path(results_dir, self.name), asdict(self))
 
     def defers_to(self, earlier: SetTiming | None) -> bool:
         """Whether this record should not replace ``earlier``: this run only read the set back
