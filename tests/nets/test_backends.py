@@ -44,6 +44,19 @@ def test_keras_imported_with_another_backend_is_refused(monkeypatch):
         select(OTHER)
 
 
+def test_tensorflow_tensors_come_from_the_pooling_allocator(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())
+    for name in ("KERAS_BACKEND", "LIFETF_PRECISION", "XLA_FLAGS", "TF_CPP_MIN_LOG_LEVEL"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # select() sets them: restore after
+    monkeypatch.delenv("TF_CPU_ALLOCATOR_USE_BFC", raising=False)
+    select(keras.backend.backend())
+    expected = "true" if keras.backend.backend() == "tensorflow" else None
+    assert os.environ.get("TF_CPU_ALLOCATOR_USE_BFC") == expected
+    monkeypatch.setenv("TF_CPU_ALLOCATOR_USE_BFC", "false")  # the user's choice stays
+    select(keras.backend.backend())
+    assert os.environ["TF_CPU_ALLOCATOR_USE_BFC"] == "false"
+
+
 def test_current_backend_is_keras_backend_with_full_float32():
     backend = current()
     assert backend.name == keras.backend.backend()
