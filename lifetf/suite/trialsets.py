@@ -153,20 +153,26 @@ class SetTiming:
                 == (self.name, self.experiments, self.trials))
 
 
+def _timings_dir(results_dir: Path) -> Path:
+    return Path(results_dir) / "trialsets"
+
+
 def _timing_path(results_dir: Path, name: str) -> Path:
-    return Path(results_dir) / "trialsets" / f"{name}.json"
+    return _timings_dir(results_dir) / f"{name}.json"
+
+
+def _parse_timing(data: dict) -> SetTiming:
+    return SetTiming(**data)
 
 
 def load_timings(results_dir: Path) -> list[SetTiming]:
     """The stored timings of a run's trial sets; unreadable files are named and skipped."""
-    return read_json_records(Path(results_dir) / "trialsets", lambda data: SetTiming(**data),
-                             "trial-set timing")
+    return read_json_records(_timings_dir(results_dir), _parse_timing, "trial-set timing")
 
 
 def _stored_timing(results_dir: Path, name: str) -> SetTiming | None:
     """The set's stored timing, if there is a readable one."""
-    return read_json_record(_timing_path(results_dir, name), lambda data: SetTiming(**data),
-                            "trial-set timing")
+    return read_json_record(_timing_path(results_dir, name), _parse_timing, "trial-set timing")
 
 
 def load(name: str, suite) -> TrialSet:
