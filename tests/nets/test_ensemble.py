@@ -59,9 +59,14 @@ def runs(request) -> dict:
     }
 
 
+# one worker trains both configurations' runs once and runs every test that reads them (under
+# `-n 2` the module fixture was otherwise trained on each worker that got one of its tests)
+SHARED_RUNS = pytest.mark.xdist_group("ensemble-runs")
+
 # ---------------------------------------------------------------- the key property
 
 
+@SHARED_RUNS
 def test_rows_have_the_documented_columns(runs) -> None:
     for name in ("solo", "crowd", "pair", "start"):
         assert tuple(runs[name].columns) == ROW_COLUMNS
@@ -69,6 +74,7 @@ def test_rows_have_the_documented_columns(runs) -> None:
     assert list(runs["pair"].seed) == PAIR
 
 
+@SHARED_RUNS
 def test_starting_weights_do_not_depend_on_the_ensemble(runs) -> None:
     experiment = runs["experiment"]
     start = runs["start"]
@@ -81,6 +87,7 @@ def test_starting_weights_do_not_depend_on_the_ensemble(runs) -> None:
     assert max_diff(row(start, 0).weights, row(start, 1).weights) > 0.01
 
 
+@SHARED_RUNS
 def test_member_trains_as_if_alone(runs) -> None:
     solo, crowd = row(runs["solo"], SEED), row(runs["crowd"], SEED)
     assert max_diff(solo.weights, crowd.weights) < TOLERANCE
@@ -94,6 +101,7 @@ def test_member_trains_as_if_alone(runs) -> None:
     np.testing.assert_allclose(solo.grad_norm_curve, crowd.grad_norm_curve, rtol=1e-4, atol=1e-5)
 
 
+@SHARED_RUNS
 def test_members_of_another_small_ensemble_agree(runs) -> None:
     for seed in PAIR:
         pair, crowd = row(runs["pair"], seed), row(runs["crowd"], seed)
@@ -102,6 +110,7 @@ def test_members_of_another_small_ensemble_agree(runs) -> None:
         assert pair.final_loss == pytest.approx(crowd.final_loss, rel=1e-5, abs=1e-6)
 
 
+@SHARED_RUNS
 def test_training_moves_the_weights(runs) -> None:
     """The comparisons above are not vacuous: training changes (most) members' weights."""
     start, crowd = runs["start"], runs["crowd"]
