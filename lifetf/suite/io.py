@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,9 @@ from lifetf.paths import is_url
 FILE_MODE = 0o644  # mkstemp makes 0600 files; results and reports are for everyone to read
 
 Record = TypeVar("Record")
+# fsspec's create mode checks and writes in two steps on some filesystems (its memory store):
+# the threads of one process create files one at a time, so each file is created once among them
+_URL_CREATE_LOCK = threading.Lock()
 
 
 def _place(path: Path, data: bytes, put: Callable[[str, Path], None]) -> None:
@@ -146,7 +150,8 @@ class Location:
             parent = path.rsplit("/", 1)[0]
             self.fs.makedirs(parent, exist_ok=True)
             try:
-                self.fs.pipe_file(path, data, mode="create")
+                with _URL_CREATE_LOCK:
+                    self.fs.pipe_file(path, data, mode="create")
             except FileExistsError:
                 return False
             return True

@@ -471,16 +471,15 @@ def test_writes_are_create_only_at_a_url_and_locally(tmp_path: Path) -> None:
         assert location.read("a/missing.bin") is None
 
 
-def test_concurrent_writers_to_a_memory_store() -> None:
-    """Threads racing to store the same trials: each trial is created exactly once."""
+def _race_to_a_memory_store(writers: int = 4, seeds: int = 6) -> list[str]:
+    """``writers`` threads store the same ``seeds`` trials in a fresh memory store; the names
+    of the trial files that each successful create wrote, in order."""
     import threading
     import uuid
 
-    url = f"memory://lifetf-{uuid.uuid4().hex}"
-    rows = [fake_row(EXPERIMENT, seed) for seed in range(6)]
-    created = []
-    store = TrialStore(url)
-    real = store.location.create
+    rows = [fake_row(EXPERIMENT, seed) for seed in range(seeds)]
+    store = TrialStore(f"memory://lifetf-{uuid.uuid4().hex}")
+    real, created = store.location.create, []
 
     def counting(name, data):
         ok = real(name, data)
@@ -490,13 +489,32 @@ def test_concurrent_writers_to_a_memory_store() -> None:
 
     store.location.create = counting
     threads = [threading.Thread(target=lambda: [store.save(EXPERIMENT, r) for r in rows])
-               for _ in range(4)]
+               for _ in range(writers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(created) == sorted({store.name(EXPERIMENT, s) for s in range(6)})
-    assert all(store.load(EXPERIMENT, s) is not None for s in range(6))
+    assert all(store.load(EXPERIMENT, s) is not None for s in range(seeds))
+    return created
+
+
+def test_concurrent_writers_to_a_memory_store() -> None:
+    """Threads racing to store the same trials: each trial is created exactly once.
+
+    The interpreter switches threads every microsecond and the race runs ten times, so that a
+    create that checks and then writes in two steps is caught (without the lock in
+    ``Location.create``, 70 of 200 single races at this interval created a trial twice).
+    """
+    import sys
+
+    expected = sorted({TrialStore("memory://names").name(EXPERIMENT, s) for s in range(6)})
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(10):
+            assert sorted(_race_to_a_memory_store()) == expected
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_an_unwritable_store_is_named_in_one_line(tmp_path: Path) -> None:
