@@ -8,7 +8,7 @@ from keras import ops
 
 from lifetf.life.evaluate import board_scores, eval_set
 from lifetf.life.rules import evolve, random_boards
-from lifetf.nets.models import hand_built
+from lifetf.nets.models import forward, hand_built_weights, layer_specs
 from lifetf.nets.train import cell_losses
 from lifetf.stats.decisions import Deterministic
 from lifetf.suite.catalogue import Claim
@@ -31,20 +31,22 @@ CLAIM = Claim(
 )
 
 
-def _outputs(model, boards: np.ndarray) -> np.ndarray:
-    return ops.convert_to_numpy(model(boards[..., None].astype("float32")))[..., 0]
+def _outputs(network, boards: np.ndarray) -> np.ndarray:
+    """The hand-built Keras model's outputs (computed without building its layers)."""
+    return ops.convert_to_numpy(forward(*network, boards[..., None].astype("float32")))[..., 0]
 
 
 def _setting(arch: str, rule: str, steps: int, activation: str, large: int) -> dict:
     """Hand-built weights on the 1000 random 5x5 test boards and on 20 large boards."""
-    model = hand_built(arch, rule, steps, width=1, output="sigmoid", activation=activation)
+    network = (layer_specs(arch, steps, 1, 1.0, activation, "sigmoid"), "sigmoid",
+               hand_built_weights(arch, rule, steps, 1, "sigmoid"))
     tests = eval_set(rule, steps)
-    outputs = _outputs(model, tests.boards)
+    outputs = _outputs(network, tests.boards)
     # the trainer's cell loss on the outputs themselves (clipped, as for a clamped output)
     loss = float(np.mean(ops.convert_to_numpy(
         cell_losses("clamp", tests.targets.astype("float32"), outputs, lambda x: x))))
     big = random_boards(20, large, 0.5, seed=steps)
-    big_right = bool(((_outputs(model, big) > 0.5) == evolve(big, rule, steps)).all())
+    big_right = bool(((_outputs(network, big) > 0.5) == evolve(big, rule, steps)).all())
     scores = board_scores(outputs[None], tests.targets)
     return {"arch": arch, "rule": rule, "steps": steps, "activation": activation,
             "match_rate": float(scores["match_rate"][0]), "loss": loss,

@@ -292,15 +292,20 @@ def test_all_dead_share_size_limit() -> None:
         dead_share("conway", 1, size=6)
 
 
+@pytest.mark.parametrize("density", [0.5, 0.3])
 @pytest.mark.parametrize("rule", ["firner", "conway"])
-def test_all_dead_shares_match_brute_force(rule):
+def test_all_dead_shares_match_brute_force(rule, density):
+    """Every 4x4 board evolved and weighed by its probability (65536 boards: several of the
+    enumeration's chunks)."""
     size, steps = 4, 6
     codes = np.arange(1 << (size * size))
     boards = ((codes[:, None] >> np.arange(size * size)) & 1).astype(np.uint8)
+    live = boards.sum(axis=1)
+    probability = density**live * (1 - density) ** (size * size - live)
     boards = boards.reshape(-1, size, size)
-    expected = [float((~R.evolve(boards, rule, s).reshape(len(codes), -1).any(1)).mean())
+    expected = [float(probability[~R.evolve(boards, rule, s).reshape(len(codes), -1).any(1)].sum())
                 for s in range(steps + 1)]
-    assert np.allclose(R.all_dead_shares(rule, steps, size), expected)
+    assert np.allclose(R.all_dead_shares(rule, steps, size, density), expected, rtol=1e-12)
 
 
 def test_all_dead_shares_weighs_density():

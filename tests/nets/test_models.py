@@ -172,6 +172,25 @@ def test_leaky_relu_hand_built_leaks(arch: str, rule: str) -> None:
     assert boards_right.mean() < 0.95
 
 
+@pytest.mark.parametrize(("arch", "activation", "output", "width"), [
+    ("firner", "relu", "sigmoid", 1), ("springer", "leaky_relu", "clamp", 2),
+    ("firner", "leaky_relu", "clamp", 3), ("springer", "relu", "sigmoid", 1)])
+def test_forward_computes_what_the_keras_model_computes(arch, activation, output, width):
+    """The layer-free forward gives the built model's outputs bit for bit, on hand-built and
+    on random weights (which leave the ReLU's kinks and the clamp's range)."""
+    layers = M.layer_specs(arch, 3, width, 1.0, activation, output)
+    exact = M.hand_built(arch, "conway", 3, width=width, output=output, activation=activation)
+    randomised = M.build(arch, 3, width, activation=activation, output=output, seed=7)
+    for model in (exact, randomised):
+        for boards in (SMALL[:200], LARGE):
+            mine = keras.ops.convert_to_numpy(
+                M.forward(layers, output, model.get_weights(), boards[..., None]))[..., 0]
+            assert np.array_equal(mine, outputs(model, boards)), model.name
+    expected = f"expected {2 * len(layers)} weight arrays for {len(layers)} layers, got 2"
+    with pytest.raises(ValueError, match=expected):
+        M.forward(layers, output, exact.get_weights()[:2], LARGE[..., None])
+
+
 # ---------------------------------------------------------------- initialisers
 
 WIDE = M.layer_specs("springer", 3, width=8)  # 3x3 layers with fan_in 9 and 72, 1x1 with 16, 8
