@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifetf.nets.bench import WORKLOADS, calibration
+from lifetf.nets.bench import TABLE_HEADERS, WORKLOADS, Timing, calibration, trained_on
 from lifetf.nets.costs import committed
 from lifetf.nets.experiment import Experiment
 
@@ -44,3 +44,12 @@ def test_calibrations_from_before_trainer_4_price_every_network_by_its_cells() -
     assert old.window_seconds is None
     paper = Experiment(width=1, board_size=10, batch_size=128, batches=10000)
     assert old.seconds_per_model(paper) > 0
+
+
+def test_the_bench_table_says_what_each_workload_trains_on() -> None:
+    labels = {name: trained_on(e) for name, e in WORKLOADS.items()}
+    assert labels["firner default (5000 x 32, m=1)"] == "windows"
+    assert labels["quick sweep, 2 steps, m=1"] == "cells"
+    timing = Timing("w", 64, 0.01, 0.5, 2.0, 10.0, labels["quick sweep, 2 steps, m=1"])
+    row = timing.row(peak=100e9)
+    assert len(row) == len(TABLE_HEADERS) and row[2] == "cells" and row[-1] == "10.0%"
