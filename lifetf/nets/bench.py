@@ -75,7 +75,7 @@ class Timing:
     seconds_per_model: float  # the full protocol, steady state
     compile_seconds: float  # building and compiling the first chunk (once per graph)
     gflops: float  # achieved training arithmetic rate, counted on every cell
-    trained_on: str = "cells"  # "cells", or "windows" (Experiment.by_window: less arithmetic)
+    trained_on: str  # "cells", or "windows" (Experiment.by_window: less arithmetic)
 
     def row(self, peak: float) -> list:
         return [self.workload, self.members, self.trained_on, f"{self.seconds_per_model:.4g}",
