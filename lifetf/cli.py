@@ -101,6 +101,13 @@ def _bench(args: argparse.Namespace) -> int:
             print(f"lifetf bench --ops: {error}", file=sys.stderr)
             return 2
         return 0
+    if args.linear_paths:
+        from lifetf.nets import linear_paths
+        from lifetf.nets.backends import limit_threads
+
+        limit_threads(1)  # as each `-n 2` pytest worker trains
+        linear_paths.run()
+        return 0
     result = bench.run(args.members, args.window, args.fit_seeds, args.fit_batches,
                        tuple(args.workload or bench.WORKLOADS))
     if args.save_calibration:
@@ -256,6 +263,9 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--ops", action="store_true",
                    help="instead: milliseconds per update of each compiled operation at the "
                    "quick sizes, from XLA's trace (TensorFlow backend)")
+    b.add_argument("--linear-paths", action="store_true",
+                   help="instead: 1x1 layers near the unroll limit timed unrolled and as one "
+                   "batched product, in alternating pairs")
     b.add_argument("--save-calibration", action="store_true",
                    help="save the measured cost model for `lifetf plan` on this device")
     b.add_argument("--cache-dir", default=None, help="where the calibration is saved")

@@ -33,7 +33,9 @@ from lifetf.nets.models import hand_built_weights, seeded_initial_weights
 # 4: one-step networks that see one 3x3 window per output take their loss as a sum over the
 #    512 windows weighted by how often each occurs in the batch (the same function; the float
 #    sums run in another order).
-TRAINER_VERSION = "4"
+# 5: 1x1 layers of 17-24 kernel entries per member (6 -> 3 at width 3, 20 -> 1 at width 20)
+#    take the batched product instead of unrolled multiply-adds (float sums in another order).
+TRAINER_VERSION = "5"
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
 
