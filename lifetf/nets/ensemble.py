@@ -22,8 +22,9 @@ from lifetf.life.rules import neighbour_views
 from lifetf.nets.models import LayerSpec, build_from_specs, clamp, keras_activation, sees_one_window
 
 # per-member kernel entries up to which a 1x1 layer is unrolled multiply-adds (measured on the
-# 2-core CPU: unrolled is faster at 2 and 8 entries, even at 5 and 10; the batched product is
-# 1.4-1.9x faster per update at 18 (6 -> 3, width 3) and 20 (20 -> 1, width 20))
+# 2-core CPU: unrolled was faster at 8 entries, paired runs disagreed at 5 and 10; at 18 (6 -> 3,
+# width 3) and 20 (20 -> 1, width 20) the batched product was faster in 11 of 12 alternating
+# pairs, 0.98-1.83x, on both backends: `python -m lifetf bench --linear-paths`)
 UNROLL_LIMIT = 16
 
 

@@ -15,6 +15,8 @@ from lifetf.nets import ensemble
 from lifetf.nets.bench import QUICK_SWEEP
 from lifetf.nets.experiment import Experiment
 
+COMPARED_UP_TO = 24  # the previous unroll limit: layers up to it were compared both ways
+
 # the networks of the quick and gpu profiles whose widest 1x1 layer has 17-24 entries per member
 LINEAR_WORKLOADS = {
     "2 steps, m=3 (6 -> 3)": (QUICK_SWEEP.replace(steps=2, width=3), 28),
@@ -40,11 +42,13 @@ class PathTimes:
 
 
 def near_limit_entries(experiment: Experiment) -> int:
-    """The largest per-member kernel entries of the experiment's 1x1 layers up to 24, the
-    range in which the two paths were compared."""
-    sizes = [s.cin * s.cout for s in experiment.layers if s.kernel == 1 and s.cin * s.cout <= 24]
+    """The largest per-member kernel entries of the experiment's 1x1 layers up to
+    COMPARED_UP_TO, the range in which the two paths were compared."""
+    sizes = [s.cin * s.cout for s in experiment.layers
+             if s.kernel == 1 and s.cin * s.cout <= COMPARED_UP_TO]
     if not sizes:
-        raise ValueError(f"{experiment.describe()} has no 1x1 layer of at most 24 entries")
+        raise ValueError(f"{experiment.describe()} has no 1x1 layer of at most "
+                         f"{COMPARED_UP_TO} entries")
     return max(sizes)
 
 
