@@ -8,7 +8,7 @@ from keras import ops
 
 from lifetf.life.evaluate import board_scores, eval_set
 from lifetf.life.rules import evolve, random_boards
-from lifetf.nets.models import forward, hand_built_weights, layer_specs
+from lifetf.nets.models import forward_many, hand_built_weights, layer_specs
 from lifetf.nets.train import cell_losses
 from lifetf.stats.decisions import Deterministic
 from lifetf.suite.catalogue import Claim
@@ -31,35 +31,44 @@ CLAIM = Claim(
 )
 
 
-def _outputs(network, boards: np.ndarray) -> np.ndarray:
-    """The hand-built Keras model's outputs (computed without building its layers)."""
-    return ops.convert_to_numpy(forward(*network, boards[..., None].astype("float32")))[..., 0]
+def _outputs(networks: list, boards: np.ndarray) -> list[np.ndarray]:
+    """The hand-built Keras models' outputs (computed without building their layers; the steps
+    they share are computed once)."""
+    return [ops.convert_to_numpy(out)[..., 0]
+            for out in forward_many(networks, boards[..., None].astype("float32"))]
 
 
-def _setting(arch: str, rule: str, steps: int, activation: str, large: int) -> dict:
-    """Hand-built weights on the 1000 random 5x5 test boards and on 20 large boards."""
-    network = (layer_specs(arch, steps, 1, 1.0, activation, "sigmoid"), "sigmoid",
-               hand_built_weights(arch, rule, steps, 1, "sigmoid"))
-    tests = eval_set(rule, steps)
-    outputs = _outputs(network, tests.boards)
-    # the trainer's cell loss on the outputs themselves (clipped, as for a clamped output)
-    loss = float(np.mean(ops.convert_to_numpy(
-        cell_losses("clamp", tests.targets.astype("float32"), outputs, lambda x: x))))
-    big = random_boards(20, large, 0.5, seed=steps)
-    big_right = bool(((_outputs(network, big) > 0.5) == evolve(big, rule, steps)).all())
-    scores = board_scores(outputs[None], tests.targets)
-    return {"arch": arch, "rule": rule, "steps": steps, "activation": activation,
-            "match_rate": float(scores["match_rate"][0]), "loss": loss,
-            "exact": bool(scores["success"][0]) and big_right}
+def _settings(arch: str, rule: str, top: int, activation: str, large: int) -> list[dict]:
+    """Hand-built weights for 1..top steps on the 1000 random 5x5 test boards (the same boards
+    for every number of steps) and on 20 large boards (their own for each number of steps)."""
+    networks = [(layer_specs(arch, steps, 1, 1.0, activation, "sigmoid"), "sigmoid",
+                 hand_built_weights(arch, rule, steps, 1, "sigmoid"))
+                for steps in range(1, top + 1)]
+    tests = [eval_set(rule, steps) for steps in range(1, top + 1)]
+    assert all(np.array_equal(t.boards, tests[0].boards) for t in tests), \
+        "the test boards must not depend on the number of steps"
+    rows = []
+    for steps, network, test, outputs in zip(range(1, top + 1), networks, tests,
+                                             _outputs(networks, tests[0].boards), strict=True):
+        # the trainer's cell loss on the outputs themselves (clipped, as for a clamped output)
+        loss = float(np.mean(ops.convert_to_numpy(
+            cell_losses("clamp", test.targets.astype("float32"), outputs, lambda x: x))))
+        big = random_boards(20, large, 0.5, seed=steps)
+        (big_out,) = _outputs([network], big)
+        big_right = bool(((big_out > 0.5) == evolve(big, rule, steps)).all())
+        scores = board_scores(outputs[None], test.targets)
+        rows.append({"arch": arch, "rule": rule, "steps": steps, "activation": activation,
+                     "match_rate": float(scores["match_rate"][0]), "loss": loss,
+                     "exact": bool(scores["success"][0]) and big_right})
+    return rows
 
 
 @CLAIM
 def test_gol_capacity(suite, conclude):
     """Hand-built weights compute n steps exactly (ReLU); the LeakyReLU leak is measured."""
     top, large = (CLAIM.size(suite.profile, k) for k in ("max_steps", "large_board"))
-    frame = pd.DataFrame([_setting(arch, rule, steps, activation, large)
-                          for activation in ("relu", "leaky_relu") for arch, rule in NETWORKS
-                          for steps in range(1, top + 1)])
+    frame = pd.DataFrame([row for activation in ("relu", "leaky_relu") for arch, rule in NETWORKS
+                          for row in _settings(arch, rule, top, activation, large)])
     relu, leaky = frame[frame.activation == "relu"], frame[frame.activation == "leaky_relu"]
     exact = int((relu.exact & (relu.loss < LOSS_LIMIT)).sum())
     first_leak = leaky[~leaky.exact].groupby(["arch", "rule"]).steps.min()

@@ -13,19 +13,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from lifetf.paths import REPORTS
 from lifetf.suite.session import results_dir_for
 from lifetf.suite.store import load_verdicts
 
 T = TypeVar("T")
 
 
-def past_seconds(report_path: Path, profile: str, backend: str) -> dict[str, float]:
+def past_seconds(report_path: Path, profile: str, backend: str,
+                 fallback: Path | None = REPORTS / "REPORT.md") -> dict[str, float]:
     """Each claim's time in the last stored run of ``profile`` on ``backend`` (TensorFlow's run
-    where this backend has none): the durations to schedule by."""
-    for name in dict.fromkeys((backend, "tensorflow")):
-        verdicts = load_verdicts(results_dir_for(report_path, profile, 0, name))
-        if verdicts:
-            return {v.claim_id: float(v.seconds) for v in verdicts}
+    where this backend has none): the durations to schedule by. Runs stored beside the report
+    come first, then those beside ``fallback`` (the project's own), so that a report written
+    elsewhere (``--report /tmp/x.md``) still starts the longest claims first."""
+    for report in dict.fromkeys(r for r in (report_path, fallback) if r is not None):
+        for name in dict.fromkeys((backend, "tensorflow")):
+            verdicts = load_verdicts(results_dir_for(report, profile, 0, name))
+            if verdicts:
+                return {v.claim_id: float(v.seconds) for v in verdicts}
     return {}
 
 

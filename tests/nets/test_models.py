@@ -191,6 +191,28 @@ def test_forward_computes_what_the_keras_model_computes(arch, activation, output
         M.forward(layers, output, exact.get_weights()[:2], LARGE[..., None])
 
 
+def test_forward_many_shares_leading_layers_and_changes_no_output(monkeypatch) -> None:
+    """The n-step hand-built networks share their first n - 1 steps: forward_many computes
+    each shared layer once and returns, per network, what forward alone returns bit for bit;
+    a network with other weights shares nothing."""
+    nets = [(M.layer_specs("springer", s), "sigmoid",
+             M.hand_built_weights("springer", "conway", s)) for s in (1, 2, 3, 4)]
+    randomised = M.build("springer", 2, seed=3)
+    nets.append((M.layer_specs("springer", 2), "sigmoid", randomised.get_weights()))
+    boards = SMALL[:100, ..., None]
+    alone = [keras.ops.convert_to_numpy(M.forward(*net, boards)) for net in nets]
+    convs = []
+    real_conv = keras.ops.conv
+    monkeypatch.setattr(keras.ops, "conv", lambda *a, **k: convs.append(1) or real_conv(*a, **k))
+    together = [keras.ops.convert_to_numpy(out) for out in M.forward_many(nets, boards)]
+    for mine, expected in zip(together, alone, strict=True):
+        assert np.array_equal(mine, expected)
+    # springer: two layers a step and a final 1x1; the 4-step network's 8 step layers once,
+    # each network's own final layer, and all 5 layers of the random one
+    assert [len(layers) for layers, _, _ in nets] == [3, 5, 7, 9, 5]
+    assert len(convs) == 8 + 4 + 5
+
+
 # ---------------------------------------------------------------- initialisers
 
 WIDE = M.layer_specs("springer", 3, width=8)  # 3x3 layers with fan_in 9 and 72, 1x1 with 16, 8

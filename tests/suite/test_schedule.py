@@ -33,7 +33,20 @@ def _stored(tmp_path, folder: str, claim: str, seconds: float) -> None:
 def test_past_times_come_from_this_backend_else_from_tensorflow(tmp_path):
     report = tmp_path / "REPORT.md"
     _stored(tmp_path, "quick", "GOL-TRICKS", 35.0)
-    assert past_seconds(report, "quick", "jax") == {"GOL-TRICKS": 35.0}
+    assert past_seconds(report, "quick", "jax", fallback=None) == {"GOL-TRICKS": 35.0}
     _stored(tmp_path, "quick-jax", "GOL-TRICKS", 50.0)
-    assert past_seconds(report, "quick", "jax") == {"GOL-TRICKS": 50.0}
-    assert past_seconds(report, "paper", "jax") == {}
+    assert past_seconds(report, "quick", "jax", fallback=None) == {"GOL-TRICKS": 50.0}
+    assert past_seconds(report, "paper", "jax", fallback=None) == {}
+
+
+def test_a_report_written_elsewhere_schedules_by_the_projects_stored_times(tmp_path):
+    project = tmp_path / "project" / "REPORT.md"
+    _stored(project.parent, "quick", "GOL-ALLDEAD-PLATEAU", 188.0)
+    elsewhere = tmp_path / "elsewhere" / "REPORT.md"
+    assert past_seconds(elsewhere, "quick", "tensorflow", fallback=project) == {
+        "GOL-ALLDEAD-PLATEAU": 188.0}
+    _stored(elsewhere.parent, "quick", "GOL-TRICKS", 40.0)  # its own runs come first
+    assert past_seconds(elsewhere, "quick", "tensorflow", fallback=project) == {
+        "GOL-TRICKS": 40.0}
+    # the committed quick run is the default fallback: a fresh folder still gets its times
+    assert past_seconds(tmp_path / "fresh" / "REPORT.md", "quick", "tensorflow")
