@@ -14,6 +14,7 @@ from lifetf.suite.catalogue import Claim
 from lifetf.suite.decide import against_bound, count_rate
 from lifetf.suite.plots import plot_scatter
 from lifetf.suite.protocol import protocol
+from lifetf.suite.trialsets import cell
 from lifetf.suite.verdict import Estimate
 
 BOUND = 0.5  # "most" near-critical points are saddles
@@ -29,11 +30,9 @@ CLAIM = Claim(
 )
 
 
-def _points(suite, sweep) -> tuple[np.ndarray, list[str], object]:
+def _points(suite, trained, ends) -> tuple[np.ndarray, list[str], object]:
     """Near-critical points reached from random initial weights and from the minimal sweep
     runs' ends, with their Hessian spectra (cached)."""
-    trained = suite.profile.sweep.replace(width=1, steps=1)
-    ends = sweep.runs[(1, 1)]
     fixed = suite.profile.finite(width=1)
     boards = training_set(fixed)
     targets = evolve(boards, trained.rule, 1)
@@ -56,9 +55,12 @@ def _points(suite, sweep) -> tuple[np.ndarray, list[str], object]:
 
 
 @CLAIM
-def test_esc_saddles(suite, conclude, sweep):
-    """Near-critical points of tiny networks: how many are saddles, and index against loss."""
-    data, origin, fixed = _points(suite, sweep)
+def test_esc_saddles(suite, conclude):
+    """Near-critical points of tiny networks: how many are saddles, and index against loss.
+    It reads only the sweep's cheapest cell (one step, m = 1, trained by window), so it does
+    not run in the sweep's xdist group: the worker that trains the whole sweep is the longest."""
+    trained, seeds, ends = cell("sweep", (1, 1), suite)
+    data, origin, fixed = _points(suite, trained, ends)
     points = [CriticalPoint(float(r[0]), float(r[1]), r[3:], float(r[2])) for r in data]
     frame = pd.DataFrame([{"start": where, "loss": p.loss, "grad_norm": p.grad_norm,
                            "kind": p.kind, "index": p.index, "zero": p.n_zero}
@@ -93,12 +95,12 @@ def test_esc_saddles(suite, conclude, sweep):
         estimates=[share, count_rate("searches reaching a near-critical point", len(critical),
                                      len(frame))]
         + ([Estimate("Spearman rho, index vs loss", index.statistic)] if index else []),
-        trials=len(frame), experiments=[sweep.experiments[(1, 1)].key],
-        protocol=protocol(sweep.experiments[(1, 1)], suite.seeds(sweep.n),
+        trials=len(frame), experiments=[trained.key],
+        protocol=protocol(trained, seeds,
                           loss=f"full-batch BCE on {fixed.train_set} fixed boards "
                                f"(ESC-MINIBATCH's training set)",
                           starts=f"{INITIAL} random initial weights and the trained weights of "
-                                 f"{sweep.n} sweep runs",
+                                 f"{len(seeds)} sweep runs",
                           search=f"Adam {SEARCH_RATE:g} on the squared gradient norm, "
                                  f"{SEARCH_STEPS} steps",
                           Hessian="exact (float64 autodiff on the Keras backend); an eigenvalue "

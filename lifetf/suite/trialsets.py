@@ -3,7 +3,9 @@
 Each set is declared once here: its experiments, its number of seeds (from the decision rules
 of the claims that size it), and how to load it. The pytest plugin serves each set as a
 fixture of the same name, and every test that asks for it runs in the set's xdist group, on
-the worker that trains it.
+the worker that trains it. A claim that reads one cheap experiment of a set takes it with
+:func:`cell` instead, so that it can run on any worker (at worst training that one experiment
+a second time, to the same results).
 """
 
 from __future__ import annotations
@@ -192,6 +194,18 @@ def load(name: str, suite) -> TrialSet:
     if not timing.defers_to(_stored_timing(suite.results_dir, name)):
         timing.save(suite.results_dir)
     return TrialSet(plan(suite.profile), Runs(frames, chosen, seeds, suite.note), chosen)
+
+
+def cell(name: str, label: tuple, suite) -> tuple[Experiment, list[int], pd.DataFrame]:
+    """One experiment of the named set with the set's seeds and its runs (read from the store,
+    or trained now), noted in the suite's ledger like a read through the set."""
+    experiments, plan = SETS[name]
+    chosen = experiments(suite.profile)
+    if label not in chosen:
+        raise KeyError(f"trial set {name!r} has no experiment {label!r}; it has "
+                       f"{', '.join(map(str, chosen))}")
+    seeds = suite.seeds(plan(suite.profile).trials)
+    return chosen[label], seeds, suite.rows(chosen[label], seeds)
 
 
 def sweep_needs(suite):

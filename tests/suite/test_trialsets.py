@@ -10,7 +10,7 @@ import pytest
 from lifetf.suite.profiles import get_profile
 from lifetf.suite.session import Suite
 from lifetf.suite.store import TrialStore
-from lifetf.suite.trialsets import SETS, SetTiming, load, load_timings
+from lifetf.suite.trialsets import SETS, SetTiming, cell, load, load_timings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_store import FakeTrainer  # noqa: E402
@@ -54,6 +54,23 @@ def test_a_run_that_trains_part_of_the_set_replaces_the_record(tmp_path):
     load("minimal", suite)
     (second,) = load_timings(suite.results_dir)
     assert second.trained == 1 and second != first
+
+
+def test_one_cell_of_a_set_is_the_sets_runs_and_is_noted(tmp_path):
+    trainer = FakeTrainer()
+    suite = _suite(tmp_path, trainer)
+    suite.begin()
+    experiment, seeds, runs = cell("minimal", ("firner", "keras"), suite)
+    assert suite.read == {experiment.key: set(seeds)}
+    assert trainer.seeds_trained == len(seeds) == SETS["minimal"][1](suite.profile).trials
+    whole = load("minimal", suite)  # the set then trains only its other cells
+    read_back = whole.runs[("firner", "keras")]
+    for column in ("seed", "success", "final_loss"):
+        assert read_back[column].tolist() == runs[column].tolist()
+    assert whole.experiments[("firner", "keras")] == experiment
+    assert trainer.seeds_trained == len(seeds) * len(whole.experiments)
+    with pytest.raises(KeyError, match=r"no experiment \('firner', 'relu'\)"):
+        cell("minimal", ("firner", "relu"), suite)
 
 
 @pytest.mark.parametrize(("earlier", "defers"), [
