@@ -124,11 +124,17 @@ class TrialSet:
         return int(self.runs[label].success.sum())
 
 
+def _resolved(name: str, suite) -> tuple[dict[tuple, Experiment], Plan, list[int]]:
+    """The named set under the suite's profile: its experiments by label, its plan, its seeds."""
+    experiments, plan = SETS[name]
+    sized = plan(suite.profile)
+    return experiments(suite.profile), sized, suite.seeds(sized.trials)
+
+
 def set_needs(name: str, suite) -> list[tuple[Experiment, list[int]]]:
     """The (experiment, seeds) of the named set under the suite's profile."""
-    experiments, plan = SETS[name]
-    seeds = suite.seeds(plan(suite.profile).trials)
-    return [(e, seeds) for e in experiments(suite.profile).values()]
+    chosen, _, seeds = _resolved(name, suite)
+    return [(e, seeds) for e in chosen.values()]
 
 
 @dataclass(frozen=True)
@@ -183,9 +189,7 @@ def load(name: str, suite) -> TrialSet:
     record timed its training (so a rerun, or a run resumed from the store, keeps that time)."""
     started = time.perf_counter()
     trained_before = suite.store.trained
-    experiments, plan = SETS[name]
-    chosen = experiments(suite.profile)
-    seeds = suite.seeds(plan(suite.profile).trials)
+    chosen, plan, seeds = _resolved(name, suite)
     frames = {label: suite.store.rows(e, seeds) for label, e in chosen.items()}
     timing = SetTiming(name, round(time.perf_counter() - started, 2), len(chosen),
                        len(chosen) * len(seeds),
@@ -193,18 +197,16 @@ def load(name: str, suite) -> TrialSet:
                        trained=suite.store.trained - trained_before)
     if not timing.defers_to(_stored_timing(suite.results_dir, name)):
         timing.save(suite.results_dir)
-    return TrialSet(plan(suite.profile), Runs(frames, chosen, seeds, suite.note), chosen)
+    return TrialSet(plan, Runs(frames, chosen, seeds, suite.note), chosen)
 
 
 def cell(name: str, label: tuple, suite) -> tuple[Experiment, list[int], pd.DataFrame]:
     """One experiment of the named set with the set's seeds and its runs (read from the store,
     or trained now), noted in the suite's ledger like a read through the set."""
-    experiments, plan = SETS[name]
-    chosen = experiments(suite.profile)
+    chosen, _, seeds = _resolved(name, suite)
     if label not in chosen:
         raise KeyError(f"trial set {name!r} has no experiment {label!r}; it has "
                        f"{', '.join(map(str, chosen))}")
-    seeds = suite.seeds(plan(suite.profile).trials)
     return chosen[label], seeds, suite.rows(chosen[label], seeds)
 
 
