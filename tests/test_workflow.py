@@ -28,16 +28,41 @@ def test_the_quick_job_runs_the_readme_test_command():
     assert _readme_test_command() in runs
 
 
-def test_the_trial_cache_is_keyed_by_the_trainer_version():
+def test_the_trial_cache_is_keyed_by_the_trainer_and_framework_versions():
     from lifetf.nets.train import TRAINER_VERSION
 
     steps = _workflow()["jobs"]["quick"]["steps"]
-    probe = next(s for s in steps if s.get("id") == "trainer")["run"]
+    index = next(i for i, s in enumerate(steps) if s.get("id") == "trainer")
+    probe = steps[index]["run"]
     assert f'TRAINER_VERSION = "{TRAINER_VERSION}"' in (ROOT / "lifetf/nets/train.py").read_text()
-    assert "TRAINER_VERSION" in probe
-    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
-    assert "steps.trainer.outputs.version" in cache["with"]["key"]
-    assert cache["with"]["path"] == ".lifetf-cache"
+    assert "TRAINER_VERSION" in probe and "frameworks_label()" in probe
+    cache_index = next(i for i, s in enumerate(steps)
+                       if str(s.get("uses", "")).startswith("actions/cache"))
+    cache = steps[cache_index]["with"]
+    for key in (cache["key"], cache["restore-keys"]):
+        assert "steps.trainer.outputs.version" in key and "steps.trainer.outputs.frameworks" in key
+    assert cache["path"] == ".lifetf-cache"
+    # the probe reads what the set-up step installed, and the cache is restored before the tests
+    install = next(i for i, s in enumerate(steps) if "pip install" in str(s.get("run", "")))
+    tests = next(i for i, s in enumerate(steps) if "pytest tests/" in str(s.get("run", "")))
+    assert install < index < cache_index < tests
+
+
+def test_the_frameworks_label_names_each_installed_version(monkeypatch):
+    from importlib import metadata
+
+    from lifetf.nets import provenance
+
+    assert f"keras{metadata.version('keras')}" in provenance.frameworks_label()
+    fake = {"tensorflow": "2.21.0", "keras": "3.16.0"}
+
+    def version(name: str) -> str:
+        if name not in fake:
+            raise metadata.PackageNotFoundError(name)
+        return fake[name]
+
+    monkeypatch.setattr(metadata, "version", version)
+    assert provenance.frameworks_label() == "tensorflow2.21.0-keras3.16.0"
 
 
 def test_the_report_is_uploaded_even_when_a_verdict_moves():

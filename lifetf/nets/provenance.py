@@ -68,6 +68,34 @@ def device_slug() -> str:
     return "cpu" if device.platform == "cpu" else re.sub(r"[^a-z0-9]+", "-", device.name.lower())
 
 
+# the distributions whose arithmetic trains the models (TensorFlow's CPU-only wheel: its own name)
+FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib")
+
+
+def installed_frameworks() -> dict[str, str]:
+    """Installed versions of :data:`FRAMEWORKS`, read from package metadata without importing
+    them (so a CI step can ask before any backend starts)."""
+    from importlib import metadata
+
+    found = {}
+    for name in FRAMEWORKS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def frameworks_label() -> str:
+    """'tensorflow2.20.0-keras3.15.1-jax0.10.2-jaxlib0.10.2': part of CI's trial-cache key.
+
+    The store keys trials by trainer version, backend and precision, not by these versions
+    (each trial records them), so a kept cache would hide what an upgrade moves; keyed by this
+    label, CI retrains every trial once after an upgrade and the regression gate sees it.
+    """
+    return "-".join(f"{name}{version}" for name, version in installed_frameworks().items())
+
+
 @lru_cache(maxsize=1)
 def environment() -> dict[str, str]:
     """Backend, precision, device, framework versions and commit of this process."""
