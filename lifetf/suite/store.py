@@ -28,6 +28,8 @@ from lifetf.suite.io import Location, atomic_write_text, read_json_records
 from lifetf.suite.verdict import Verdict
 
 DEFAULT_CACHE = default_cache()
+# the recorded versions that decide a trial's arithmetic (see lifetf.nets.provenance.environment)
+FRAMEWORK_KEYS = ("keras", "tensorflow", "jax", "jaxlib")
 _SCALARS = ("success", "match_rate", "cell_accuracy", "all_dead_rate", "initial_loss",
             "final_loss", "table_errors", "train_seconds")
 
@@ -105,6 +107,7 @@ class TrialStore:
         self.progress = progress
         self.trained = 0  # trials trained (not loaded) by this store
         self.loaded = 0
+        self._warned_versions: set[tuple[str, ...]] = set()
 
     @property
     def root(self):
@@ -141,8 +144,33 @@ class TrialStore:
     def load(self, experiment: Experiment, seed: int) -> dict | None:
         """The cached row of one trial, or None when absent or corrupt."""
         key = trial_key(experiment, seed)
-        return self._read(self.name(experiment, seed), "trial",
-                          lambda data: _arrays_to_row(data, key))
+
+        def parse(data) -> dict:
+            row = _arrays_to_row(data, key)
+            self._check_versions(json.loads(str(data["provenance"])))
+            return row
+
+        return self._read(self.name(experiment, seed), "trial", parse)
+
+    def _check_versions(self, recorded: dict) -> None:
+        """Warn once per store and set of versions when a reused trial was trained with other
+        framework versions than this process has: they are not in the key, so an upgrade shows
+        what it moves only on an empty store."""
+        from lifetf.nets.provenance import environment
+
+        now = environment()
+        changed = [name for name in FRAMEWORK_KEYS
+                   if name in now and name in recorded and recorded[name] != now[name]]
+        older = tuple(f"{name} {recorded[name]}" for name in changed)
+        if not older or older in self._warned_versions:
+            return
+        self._warned_versions.add(older)
+        current = ", ".join(f"{name} {now[name]}" for name in changed)
+        warnings.warn(f"lifetf: trials in {self.location.describe('trials')} were trained with "
+                      f"{', '.join(older)}, not this process's {current}; they are reused (the "
+                      "trial key holds no framework version). To see what the upgrade moves, "
+                      "run on an empty store (another --cache-dir) or with --no-cache",
+                      stacklevel=4)
 
     def provenance(self, experiment: Experiment, seed: int) -> dict | None:
         """What a cached trial was computed with (backend, versions, device, commit), or None."""

@@ -521,3 +521,25 @@ def test_an_unwritable_store_is_named_in_one_line(tmp_path: Path) -> None:
 
     assert "/proc/nope" in Location("/proc/nope").problem()
     assert "not a writable" in Location("/proc/nope").problem()
+
+
+def test_a_trial_trained_with_other_framework_versions_is_reused_with_one_warning(
+        store: TrialStore, fake: FakeTrainer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifetf.nets import provenance
+
+    now = provenance.environment()
+    framework = "tensorflow" if "tensorflow" in now else "jax"
+    older = {**now, framework: "0.0.1"}
+    monkeypatch.setattr(provenance, "environment", lambda: older)
+    store.rows(EXPERIMENT, [0, 1])  # trained and recorded as if by an older framework
+    monkeypatch.setattr(provenance, "environment", lambda: now)
+    with pytest.warns(UserWarning, match=f"trained with {framework} 0.0.1, not this process's "
+                                         f"{framework} {now[framework]}.*--no-cache") as caught:
+        store.rows(EXPERIMENT, [0, 1])
+    assert len([w for w in caught if "trained with" in str(w.message)]) == 1  # once per store
+    assert fake.calls == [[0, 1]]  # reused, not retrained
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        store.rows(EXPERIMENT, [0])  # the same versions again: no second warning
+        store.rows(EXPERIMENT, [2])  # trained here, by this process's versions
+        store.rows(EXPERIMENT, [2])
