@@ -68,7 +68,8 @@ def device_slug() -> str:
     return "cpu" if device.platform == "cpu" else re.sub(r"[^a-z0-9]+", "-", device.name.lower())
 
 
-# the distributions whose arithmetic trains the models (TensorFlow's CPU-only wheel: its own name)
+# the packages whose arithmetic trains the models, by the names environment() records (and
+# tensorflow-cpu, the name of TensorFlow's CPU-only wheel, for installed_frameworks)
 FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib")
 
 

@@ -28,8 +28,6 @@ from lifetf.suite.io import Location, atomic_write_text, read_json_records
 from lifetf.suite.verdict import Verdict
 
 DEFAULT_CACHE = default_cache()
-# the recorded versions that decide a trial's arithmetic (see lifetf.nets.provenance.environment)
-FRAMEWORK_KEYS = ("keras", "tensorflow", "jax", "jaxlib")
 _SCALARS = ("success", "match_rate", "cell_accuracy", "all_dead_rate", "initial_loss",
             "final_loss", "table_errors", "train_seconds")
 
@@ -156,10 +154,10 @@ class TrialStore:
         """Warn once per store and set of versions when a reused trial was trained with other
         framework versions than this process has: they are not in the key, so an upgrade shows
         what it moves only on an empty store."""
-        from lifetf.nets.provenance import environment
+        from lifetf.nets.provenance import FRAMEWORKS, environment
 
         now = environment()
-        changed = [name for name in FRAMEWORK_KEYS
+        changed = [name for name in FRAMEWORKS
                    if name in now and name in recorded and recorded[name] != now[name]]
         older = tuple(f"{name} {recorded[name]}" for name in changed)
         if not older or older in self._warned_versions:
