@@ -97,6 +97,14 @@ def frameworks_label() -> str:
     return "-".join(f"{name}{version}" for name, version in installed_frameworks().items())
 
 
+def trained_with(recorded: dict[str, str]) -> str:
+    """'tensorflow 2.21.0, keras 3.15.1 on cpu': the framework versions and device a trial's
+    recorded provenance names. A trial's key holds neither, so a reused trial may come from
+    others than the running process's; the report says which trained each claim's trials."""
+    names = ", ".join(f"{name} {recorded[name]}" for name in FRAMEWORKS if name in recorded)
+    return f"{names or 'no framework recorded'} on {recorded.get('device', 'an unrecorded device')}"
+
+
 @lru_cache(maxsize=1)
 def environment() -> dict[str, str]:
     """Backend, precision, device, framework versions and commit of this process."""

@@ -307,6 +307,28 @@ def _slowest_section(verdicts: list[Verdict], n: int = 5,
     return parts
 
 
+OLDER_VERDICT = "not recorded (verdict files older than this record)"
+NO_TRIALS = "not recorded (toy and hand-built models, which are cached without a record)"
+
+
+def _trained_with(verdicts: list[Verdict]) -> str:
+    """The provenance row of what trained the claims' trials: each set of framework versions
+    and device with its number of claims, naming the claims of all but the commonest. Trials are
+    keyed without versions, so a reused store can hold other ones than the run's own."""
+    claims: dict[str, list[str]] = {}
+    for v in verdicts:
+        labels = ([OLDER_VERDICT] if v.trained_with is None
+                  else list(v.trained_with) or [NO_TRIALS])
+        for label in labels:
+            claims.setdefault(label, []).append(v.claim_id)
+    ranked = sorted(claims.items(),
+                    key=lambda item: (item[0] in (OLDER_VERDICT, NO_TRIALS), -len(item[1])))
+    return "; ".join(
+        f"{label} ({len(ids)} claim{'s' * (len(ids) != 1)}"
+        + (f": {', '.join(ids)})" if i else ")") for i, (label, ids) in enumerate(ranked)
+    ) or DASH
+
+
 def _claim_section(verdict: Verdict, fresh_ids: set[str]) -> list[str]:
     """One claim's section: statement, source, verdict, test, design, tables, figures."""
     v = verdict
@@ -345,6 +367,9 @@ def _claim_section(verdict: Verdict, fresh_ids: set[str]) -> list[str]:
     parts += [f"![{v.claim_id}]({figure})" for figure in v.figures]
     if v.experiments:
         parts.append("Experiments: " + ", ".join(f"`{key}`" for key in v.experiments))
+    if v.trained_with:
+        parts.append("Trials trained with: " + "; ".join(
+            f"{label} ({count} trials)" for label, count in v.trained_with.items()))
     return parts
 
 
@@ -359,6 +384,7 @@ def render_report(
     del report_dir  # figure paths are stored relative to the report; kept for the interface
     ordered = _ordered(verdicts)
     provenance_rows = [[str(key), str(value)] for key, value in provenance.items()]
+    provenance_rows.append(["trials trained with", _trained_with(ordered)])
     parts = ["# lifetf report", INTRO, _table(provenance_rows, ["provenance", "value"])]
     parts += _summary_section(ordered, fresh_ids)
     parts += _runs_section(runs or {})

@@ -134,6 +134,8 @@ class Suite:
         verdict.profile = self.profile.name
         verdict.trials = verdict.trials or sum(len(s) for s in self.read.values())
         verdict.experiments = verdict.experiments or list(self.read_experiments)
+        verdict.trained_with = self.store.trained_with(
+            {key: sorted(self.read[key]) for key in self.read_experiments})
         verdict.seed_base = self.seed_base
         verdict.backend = self.backend
         verdict.seconds = round(time.perf_counter() - started, 2)

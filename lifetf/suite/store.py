@@ -13,7 +13,8 @@ from __future__ import annotations
 import io
 import json
 import warnings
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from lifetf.suite.io import Location, atomic_write_text, read_json_records
 from lifetf.suite.verdict import Verdict
 
 DEFAULT_CACHE = default_cache()
+NOT_SEEN = "not read through this store"  # trained_with's label for a trial it never returned
 _SCALARS = ("success", "match_rate", "cell_accuracy", "all_dead_rate", "initial_loss",
             "final_loss", "table_errors", "train_seconds")
 
@@ -83,6 +85,13 @@ def _arrays_to_row(data, key: str) -> dict:
     return row
 
 
+def _trained_here() -> str:
+    """What trains a trial in this process (looked up at call time, so tests can fake it)."""
+    from lifetf.nets.provenance import environment, trained_with
+
+    return trained_with(environment())
+
+
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -106,6 +115,8 @@ class TrialStore:
         self.trained = 0  # trials trained (not loaded) by this store
         self.loaded = 0
         self._warned_versions: set[tuple[str, ...]] = set()
+        # (experiment key, seed) -> what trained each trial this store returned (trained_with)
+        self._sources: dict[tuple[str, int], str] = {}
 
     @property
     def root(self):
@@ -144,8 +155,12 @@ class TrialStore:
         key = trial_key(experiment, seed)
 
         def parse(data) -> dict:
+            from lifetf.nets.provenance import trained_with
+
             row = _arrays_to_row(data, key)
-            self._check_versions(json.loads(str(data["provenance"])))
+            recorded = json.loads(str(data["provenance"]))
+            self._check_versions(recorded)
+            self._sources[(experiment.key, int(seed))] = trained_with(recorded)
             return row
 
         return self._read(self.name(experiment, seed), "trial", parse)
@@ -203,9 +218,18 @@ class TrialStore:
                 self.save(experiment, row)
                 found[int(row["seed"])] = row
             self.trained += len(missing)
+            self._sources.update(dict.fromkeys(((experiment.key, s) for s in missing),
+                                               _trained_here()))
         frame = pd.DataFrame([found[s] for s in seeds], columns=list(ROW_COLUMNS))
         frame.attrs["experiment"] = experiment.key
         return frame
+
+    def trained_with(self, read: Mapping[str, Sequence[int]]) -> dict[str, int]:
+        """How many of the trials ``read`` (experiment key -> seeds) each set of framework
+        versions and device trained, as recorded in the trials this store returned."""
+        counts = Counter(self._sources.get((key, int(s)), NOT_SEEN)
+                         for key, seeds in read.items() for s in seeds)
+        return dict(sorted(counts.items()))
 
     def derived(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A deterministic array computed once and kept under ``name`` (e.g. exact baselines),

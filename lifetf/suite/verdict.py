@@ -60,6 +60,9 @@ class Verdict:
     recorded_at: str = ""  # ISO date-time of the run
     backend: str = "tensorflow"  # the Keras backend that trained the models
     design_trials: int | None = None  # the trials (per arm or setting) the design was evaluated at
+    # framework versions and device -> how many of the claim's trials they trained, from the
+    # trials' own records (None: a verdict file older than this field)
+    trained_with: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -233,3 +234,25 @@ def test_run_provenance_is_kept_apart_from_the_verdicts_and_a_bad_file_is_named(
         here = rebuilt_provenance(tmp_path, "quick", 0, now)
     assert here["date"] == "2026-12-01T00:00:00+00:00"
     assert here["total_time"] == "rebuilt from stored results (no training)"
+
+
+def test_what_trained_the_trials_is_in_the_provenance_and_each_claim(tmp_path: Path) -> None:
+    here, other = "tensorflow 2.21.0, keras 3.15.1 on cpu", "jax 0.11.0 on NVIDIA H200"
+    corners, failing, capacity = _verdicts("figures/x.png")
+    failing.trained_with = {here: 30, other: 10}
+    corners.trained_with = {here: 12}
+    capacity.trained_with = None  # a verdict file from before the record
+    text = render_report([corners, failing, capacity], PROVENANCE, set(), tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith("| trials trained with"))
+    assert (f"{here} (2 claims); {other} (1 claim: GOL-MINIMAL-FAILS); not recorded (verdict "
+            "files older than this record) (1 claim: GOL-CAPACITY)") in row
+    section = text.split("## GOL-MINIMAL-FAILS")[1].split("\n## ")[0]
+    assert f"Trials trained with: {here} (30 trials); {other} (10 trials)" in section
+    assert "Trials trained with" not in text.split("## GOL-CAPACITY")[1].split("\n## ")[0]
+    capacity.trained_with = {}  # read no stored trials
+    text = render_report([capacity, failing], PROVENANCE, set(), tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith("| trials trained with"))
+    assert (f"{here} (1 claim); {other} (1 claim: GOL-MINIMAL-FAILS); not recorded (toy and "
+            "hand-built models, which are cached without a record) (1 claim: GOL-CAPACITY)") in row
+    text = render_report([], PROVENANCE, set(), tmp_path)
+    assert re.search(r"^\| trials trained with +\| — +\|$", text, re.MULTILINE)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 from lifetf.suite.catalogue import get_claim
 from lifetf.suite.profiles import get_profile
 from lifetf.suite.session import Suite
 from lifetf.suite.store import TrialStore
 from lifetf.suite.verdict import Estimate, Verdict
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_store import FakeTrainer  # noqa: E402
 
 
 def verdict(outcome: str = "reproduced") -> Verdict:
@@ -55,3 +60,23 @@ def test_seed_base_moves_every_seed(tmp_path):
     suite = make_suite(tmp_path)
     suite.seed_base = 1000
     assert suite.seeds(3) == [1000, 1001, 1002]
+
+
+def test_conclude_records_what_trained_the_trials_the_claim_read(tmp_path):
+    from lifetf.nets.experiment import Experiment
+    from lifetf.nets.provenance import environment, trained_with
+    from lifetf.suite.store import load_verdicts
+
+    suite = make_suite(tmp_path)
+    suite.store.trainer = FakeTrainer()
+    suite.begin()
+    suite.rows(Experiment(batches=10), [0, 1, 2])
+    suite.rows(Experiment(batches=10, width=2), [0])
+    result = verdict()
+    assert suite.conclude(MINIMAL, result, time.perf_counter()) == []
+    assert result.trained_with == {trained_with(environment()): 4}
+    assert load_verdicts(suite.results_dir)[0].trained_with == result.trained_with
+    suite.begin()  # the next claim reads nothing stored
+    quiet = verdict()
+    suite.conclude(MINIMAL, quiet, time.perf_counter())
+    assert quiet.trained_with == {}

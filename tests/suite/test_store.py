@@ -543,3 +543,27 @@ def test_a_trial_trained_with_other_framework_versions_is_reused_with_one_warnin
         store.rows(EXPERIMENT, [0])  # the same versions again: no second warning
         store.rows(EXPERIMENT, [2])  # trained here, by this process's versions
         store.rows(EXPERIMENT, [2])
+
+
+def test_trained_with_counts_the_recorded_versions_of_each_returned_trial(
+        store: TrialStore, fake: FakeTrainer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifetf.nets import provenance
+    from lifetf.suite.store import NOT_SEEN
+
+    now = provenance.environment()
+    framework = "tensorflow" if "tensorflow" in now else "jax"
+    older = {**now, framework: "0.0.1", "device": "NVIDIA H200"}
+    monkeypatch.setattr(provenance, "environment", lambda: older)
+    store.rows(EXPERIMENT, [0, 1])  # trained and recorded as if elsewhere, by other versions
+    old_label = provenance.trained_with(older)
+    assert f"{framework} 0.0.1" in old_label and old_label.endswith(" on NVIDIA H200")
+    assert store.trained_with({EXPERIMENT.key: [0, 1]}) == {old_label: 2}
+    monkeypatch.setattr(provenance, "environment", lambda: now)
+    reader = TrialStore(store.root, trainer=fake)  # a later process on the same store
+    with pytest.warns(UserWarning, match="trained with"):
+        reader.rows(EXPERIMENT, [0, 1, 2])  # two reused, one trained here
+    here = provenance.trained_with(now)
+    assert here != old_label and f"{framework} {now[framework]}" in here
+    assert reader.trained_with({EXPERIMENT.key: [0, 1, 2, 3]}) == {old_label: 2, here: 1,
+                                                                   NOT_SEEN: 1}
+    assert reader.trained_with({}) == {}
