@@ -308,13 +308,13 @@ def _slowest_section(verdicts: list[Verdict], n: int = 5,
 
 
 OLDER_VERDICT = "not recorded (verdict files older than this record)"
-NO_TRIALS = "not recorded (toy and hand-built models, which are cached without a record)"
+NO_TRIALS = "no stored trials read"  # hand-built networks, toy models
 
 
 def _trained_with(verdicts: list[Verdict]) -> str:
     """The provenance row of what trained the claims' trials: each set of framework versions
-    and device with its number of claims, naming the claims of all but the commonest. Trials are
-    keyed without versions, so a reused store can hold other ones than the run's own."""
+    and device with its number of claims, named unless they are most of them. Trials are keyed
+    without versions, so a reused store can hold other ones than the run's own."""
     claims: dict[str, list[str]] = {}
     for v in verdicts:
         labels = ([OLDER_VERDICT] if v.trained_with is None
@@ -325,7 +325,8 @@ def _trained_with(verdicts: list[Verdict]) -> str:
                     key=lambda item: (item[0] in (OLDER_VERDICT, NO_TRIALS), -len(item[1])))
     return "; ".join(
         f"{label} ({len(ids)} claim{'s' * (len(ids) != 1)}"
-        + (f": {', '.join(ids)})" if i else ")") for i, (label, ids) in enumerate(ranked)
+        + (f": {', '.join(ids)})" if 2 * len(ids) <= len(verdicts) else ")")
+        for label, ids in ranked
     ) or DASH
 
 

@@ -252,7 +252,7 @@ def test_what_trained_the_trials_is_in_the_provenance_and_each_claim(tmp_path: P
     capacity.trained_with = {}  # read no stored trials
     text = render_report([capacity, failing], PROVENANCE, set(), tmp_path)
     row = next(line for line in text.splitlines() if line.startswith("| trials trained with"))
-    assert (f"{here} (1 claim); {other} (1 claim: GOL-MINIMAL-FAILS); not recorded (toy and "
-            "hand-built models, which are cached without a record) (1 claim: GOL-CAPACITY)") in row
+    assert (f"{here} (1 claim: GOL-MINIMAL-FAILS); {other} (1 claim: GOL-MINIMAL-FAILS); "
+            "no stored trials read (1 claim: GOL-CAPACITY)") in row
     text = render_report([], PROVENANCE, set(), tmp_path)
     assert re.search(r"^\| trials trained with +\| — +\|$", text, re.MULTILINE)
