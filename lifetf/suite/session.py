@@ -11,7 +11,7 @@ from lifetf.stats.decisions import Plan
 from lifetf.suite.baseline import compare
 from lifetf.suite.catalogue import Claim, check_verdict
 from lifetf.suite.profiles import Profile
-from lifetf.suite.store import TrialStore, save_verdict
+from lifetf.suite.store import TrialStore, records_key, save_verdict
 from lifetf.suite.trialsets import SetTiming, load_timings
 from lifetf.suite.verdict import Verdict
 
@@ -125,7 +125,7 @@ class Suite:
     def records(self, config, seeds):
         """A toy model's records for ``seeds`` (``config.train``), cached under its
         ``kind`` and ``version``."""
-        self.note(f"{config.kind}:{config!r}", seeds, experiment=False)
+        self.note(records_key(config.kind, config), seeds, experiment=False)
         return self.store.records(config.kind, config.version, config, seeds,
                                   lambda: config.train(seeds))
 
@@ -135,7 +135,7 @@ class Suite:
         verdict.trials = verdict.trials or sum(len(s) for s in self.read.values())
         verdict.experiments = verdict.experiments or list(self.read_experiments)
         verdict.trained_with = self.store.trained_with(
-            {key: sorted(self.read[key]) for key in self.read_experiments})
+            {key: sorted(seeds) for key, seeds in self.read.items()})
         verdict.seed_base = self.seed_base
         verdict.backend = self.backend
         verdict.seconds = round(time.perf_counter() - started, 2)

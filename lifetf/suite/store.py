@@ -52,11 +52,22 @@ def trial_key(experiment: Experiment, seed: int) -> str:
                        "compute": compute_key()}, 24)
 
 
-def _row_to_arrays(row: dict, key: str) -> dict[str, np.ndarray]:
+def _provenance_array() -> np.ndarray:
+    """This process's provenance (backend, device, versions, commit) as stored with a result."""
     from lifetf.nets.provenance import environment
 
+    return np.array(json.dumps(environment(), sort_keys=True))
+
+
+def records_key(prefix: str, config: Any) -> str:
+    """The key under which a run's ledger and :meth:`TrialStore.trained_with` name a toy
+    model's records: its kind and config."""
+    return f"{prefix}:{config!r}"
+
+
+def _row_to_arrays(row: dict, key: str) -> dict[str, np.ndarray]:
     arrays = {"trial_key": np.array(key), "seed": np.array(int(row["seed"])),
-              "provenance": np.array(json.dumps(environment(), sort_keys=True))}
+              "provenance": _provenance_array()}
     for name in _SCALARS:
         arrays[name] = np.array(row[name])
     table = row["truth_table"]
@@ -154,16 +165,24 @@ class TrialStore:
         """The cached row of one trial, or None when absent or corrupt."""
         key = trial_key(experiment, seed)
 
-        def parse(data) -> dict:
-            from lifetf.nets.provenance import trained_with
+        def parse(data) -> tuple[dict, dict]:
+            return _arrays_to_row(data, key), json.loads(str(data["provenance"]))
 
-            row = _arrays_to_row(data, key)
-            recorded = json.loads(str(data["provenance"]))
-            self._check_versions(recorded)
-            self._sources[(experiment.key, int(seed))] = trained_with(recorded)
-            return row
+        found = self._read(self.name(experiment, seed), "trial", parse)
+        if found is None:
+            return None
+        row, recorded = found
+        self._sources[(experiment.key, int(seed))] = self._source(recorded)
+        return row
 
-        return self._read(self.name(experiment, seed), "trial", parse)
+    def _source(self, recorded: dict) -> str:
+        """What trained a result read back, by its recorded provenance; warns (once per set of
+        versions) when that is not this process's versions. Apart from parsing the file, so that
+        warnings turned into errors cannot make a sound file count as corrupt."""
+        from lifetf.nets.provenance import trained_with
+
+        self._check_versions(recorded)
+        return trained_with(recorded)
 
     def _check_versions(self, recorded: dict) -> None:
         """Warn once per store and set of versions when a reused trial was trained with other
@@ -225,8 +244,9 @@ class TrialStore:
         return frame
 
     def trained_with(self, read: Mapping[str, Sequence[int]]) -> dict[str, int]:
-        """How many of the trials ``read`` (experiment key -> seeds) each set of framework
-        versions and device trained, as recorded in the trials this store returned."""
+        """How many of the trials ``read`` (experiment key, or :func:`records_key`, -> seeds)
+        each set of framework versions and device trained, as recorded in the trials and toy
+        records this store returned."""
         counts = Counter(self._sources.get((key, int(s)), NOT_SEEN)
                          for key, seeds in read.items() for s in seeds)
         return dict(sorted(counts.items()))
@@ -248,19 +268,35 @@ class TrialStore:
     def records(self, prefix: str, version: str, config: Any, seeds: Sequence[int],
                 compute: Callable[[], np.ndarray]) -> np.ndarray:
         """``compute()`` (a structured array with a ``seed`` field, one record per seed),
-        cached under a key of the frozen ``config``, the seeds and the trainer's ``version``.
+        cached under a key of the frozen ``config``, the seeds and the trainer's ``version``,
+        with the provenance of the process that computed it (as a trial has).
 
-        A cached array whose seeds differ from ``seeds`` (a stale or foreign file) is
-        computed again.
+        A cached file that holds other seeds than ``seeds`` (a foreign file) counts as corrupt:
+        it is named, removed and computed again.
         """
         import dataclasses
 
         seeds = [int(s) for s in seeds]
         key = stable_key({"config": dataclasses.asdict(config), "seeds": seeds,
                           "version": version})
-        records = self.derived(f"{prefix}-{key}", compute)
-        if records.dtype.names is None or list(records["seed"]) != seeds:
-            records = np.asarray(compute())
+        name = f"records/{prefix}-{key}-{stable_key(compute_key(), 8)}.npz"
+
+        def parse(data) -> tuple[np.ndarray, dict]:
+            records = np.array(data["records"])
+            if records.dtype.names is None or list(records["seed"]) != seeds:
+                raise CorruptTrial(f"holds records of other seeds, expected {seeds}")
+            return records, json.loads(str(data["provenance"]))
+
+        found = self._read(name, "records", parse)
+        if found is None:
+            records, source = np.asarray(compute()), _trained_here()
+            if self.enabled:
+                self.location.create(name, _npz_bytes({"records": records,
+                                                       "provenance": _provenance_array()}))
+        else:
+            records, source = found[0], self._source(found[1])
+        self._sources.update(dict.fromkeys(((records_key(prefix, config), s) for s in seeds),
+                                           source))
         return records
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from lifetf.suite.catalogue import get_claim
 from lifetf.suite.profiles import get_profile
@@ -62,6 +65,17 @@ def test_seed_base_moves_every_seed(tmp_path):
     assert suite.seeds(3) == [1000, 1001, 1002]
 
 
+@dataclass(frozen=True)
+class ToyConfig:
+    """A toy model's config as ``Suite.records`` takes it: kind, version and ``train``."""
+
+    kind: str = "toy"
+    version: str = "1"
+
+    def train(self, seeds) -> np.ndarray:
+        return np.array([(s, 0.5) for s in seeds], dtype=[("seed", int), ("value", float)])
+
+
 def test_conclude_records_what_trained_the_trials_the_claim_read(tmp_path):
     from lifetf.nets.experiment import Experiment
     from lifetf.nets.provenance import environment, trained_with
@@ -72,9 +86,10 @@ def test_conclude_records_what_trained_the_trials_the_claim_read(tmp_path):
     suite.begin()
     suite.rows(Experiment(batches=10), [0, 1, 2])
     suite.rows(Experiment(batches=10, width=2), [0])
+    suite.records(ToyConfig(), [0, 1])
     result = verdict()
     assert suite.conclude(MINIMAL, result, time.perf_counter()) == []
-    assert result.trained_with == {trained_with(environment()): 4}
+    assert result.trained_with == {trained_with(environment()): 6}
     assert load_verdicts(suite.results_dir)[0].trained_with == result.trained_with
     suite.begin()  # the next claim reads nothing stored
     quiet = verdict()

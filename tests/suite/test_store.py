@@ -567,3 +567,58 @@ def test_trained_with_counts_the_recorded_versions_of_each_returned_trial(
     assert reader.trained_with({EXPERIMENT.key: [0, 1, 2, 3]}) == {old_label: 2, here: 1,
                                                                    NOT_SEEN: 1}
     assert reader.trained_with({}) == {}
+
+
+def _toy_records(seeds) -> np.ndarray:
+    return np.array([(s, s / 2) for s in seeds], dtype=[("seed", int), ("value", float)])
+
+
+def test_toy_records_carry_their_provenance_and_a_foreign_file_is_replaced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifetf.nets import provenance
+    from lifetf.suite.store import records_key
+
+    calls = []
+
+    def compute(seeds=(0, 1)):
+        calls.append(list(seeds))
+        return _toy_records(seeds)
+
+    now = provenance.environment()
+    framework = "tensorflow" if "tensorflow" in now else "jax"
+    older = {**now, framework: "0.0.1"}
+    monkeypatch.setattr(provenance, "environment", lambda: older)
+    first = TrialStore(tmp_path).records("toy", "1", EXPERIMENT, [0, 1], compute)
+    monkeypatch.setattr(provenance, "environment", lambda: now)
+    reader = TrialStore(tmp_path)
+    with pytest.warns(UserWarning, match=f"trained with {framework} 0.0.1"):
+        again = reader.records("toy", "1", EXPERIMENT, [0, 1], compute)
+    assert np.array_equal(first, again) and calls == [[0, 1]]
+    key = records_key("toy", EXPERIMENT)
+    assert reader.trained_with({key: [0, 1]}) == {provenance.trained_with(older): 2}
+    (file,) = (tmp_path / "records").glob("toy-*.npz")
+    file.write_bytes(store_module._npz_bytes({"records": _toy_records([5, 6]),
+                                              "provenance": np.array("{}")}))
+    with pytest.warns(UserWarning, match=r"corrupt cached records .*other seeds"):
+        assert np.array_equal(reader.records("toy", "1", EXPERIMENT, [0, 1], compute), first)
+    assert len(calls) == 2 and reader.trained_with({key: [0]}) == {provenance.trained_with(now): 1}
+    assert np.array_equal(TrialStore(tmp_path).records("toy", "1", EXPERIMENT, [0, 1], compute),
+                          first) and len(calls) == 2  # the file was replaced by the right one
+
+
+def test_a_version_warning_raised_as_an_error_leaves_the_trial_in_place(
+        store: TrialStore, fake: FakeTrainer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifetf.nets import provenance
+
+    now = provenance.environment()
+    framework = "tensorflow" if "tensorflow" in now else "jax"
+    monkeypatch.setattr(provenance, "environment", lambda: {**now, framework: "0.0.1"})
+    store.rows(EXPERIMENT, [0])
+    monkeypatch.setattr(provenance, "environment", lambda: now)
+    reader = TrialStore(store.root, trainer=fake)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as under pytest -W error
+        with pytest.raises(UserWarning, match="trained with"):
+            reader.load(EXPERIMENT, 0)
+        assert reader.load(EXPERIMENT, 0) is not None  # warned once; the file is still there
+    assert fake.calls == [[0]]
