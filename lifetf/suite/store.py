@@ -172,19 +172,19 @@ class TrialStore:
         if found is None:
             return None
         row, recorded = found
-        self._sources[(experiment.key, int(seed))] = self._source(recorded)
+        self._sources[(experiment.key, int(seed))] = self._source(recorded, "trials")
         return row
 
-    def _source(self, recorded: dict) -> str:
+    def _source(self, recorded: dict, folder: str) -> str:
         """What trained a result read back, by its recorded provenance; warns (once per set of
         versions) when that is not this process's versions. Apart from parsing the file, so that
         warnings turned into errors cannot make a sound file count as corrupt."""
         from lifetf.nets.provenance import trained_with
 
-        self._check_versions(recorded)
+        self._check_versions(recorded, folder)
         return trained_with(recorded)
 
-    def _check_versions(self, recorded: dict) -> None:
+    def _check_versions(self, recorded: dict, folder: str) -> None:
         """Warn once per store and set of versions when a reused trial was trained with other
         framework versions than this process has: they are not in the key, so an upgrade shows
         what it moves only on an empty store."""
@@ -198,7 +198,7 @@ class TrialStore:
             return
         self._warned_versions.add(older)
         current = ", ".join(f"{name} {now[name]}" for name in changed)
-        warnings.warn(f"lifetf: trials in {self.location.describe('trials')} were trained with "
+        warnings.warn(f"lifetf: {folder} in {self.location.describe(folder)} were trained with "
                       f"{', '.join(older)}, not this process's {current}; they are reused (the "
                       "trial key holds no framework version). To see what the upgrade moves, "
                       "run on an empty store (another --cache-dir) or with --no-cache",
@@ -294,7 +294,7 @@ class TrialStore:
                 self.location.create(name, _npz_bytes({"records": records,
                                                        "provenance": _provenance_array()}))
         else:
-            records, source = found[0], self._source(found[1])
+            records, source = found[0], self._source(found[1], "records")
         self._sources.update(dict.fromkeys(((records_key(prefix, config), s) for s in seeds),
                                            source))
         return records

@@ -533,7 +533,8 @@ def test_a_trial_trained_with_other_framework_versions_is_reused_with_one_warnin
     monkeypatch.setattr(provenance, "environment", lambda: older)
     store.rows(EXPERIMENT, [0, 1])  # trained and recorded as if by an older framework
     monkeypatch.setattr(provenance, "environment", lambda: now)
-    with pytest.warns(UserWarning, match=f"trained with {framework} 0.0.1, not this process's "
+    with pytest.warns(UserWarning, match=f"trials in .*/trials were trained with {framework} "
+                                         f"0.0.1, not this process's "
                                          f"{framework} {now[framework]}.*--no-cache") as caught:
         store.rows(EXPERIMENT, [0, 1])
     assert len([w for w in caught if "trained with" in str(w.message)]) == 1  # once per store
@@ -591,7 +592,8 @@ def test_toy_records_carry_their_provenance_and_a_foreign_file_is_replaced(
     first = TrialStore(tmp_path).records("toy", "1", EXPERIMENT, [0, 1], compute)
     monkeypatch.setattr(provenance, "environment", lambda: now)
     reader = TrialStore(tmp_path)
-    with pytest.warns(UserWarning, match=f"trained with {framework} 0.0.1"):
+    with pytest.warns(UserWarning, match=f"records in .*/records were trained with {framework} "
+                                         "0.0.1"):
         again = reader.records("toy", "1", EXPERIMENT, [0, 1], compute)
     assert np.array_equal(first, again) and calls == [[0, 1]]
     key = records_key("toy", EXPERIMENT)
