@@ -134,8 +134,7 @@ class Suite:
         verdict.profile = self.profile.name
         verdict.trials = verdict.trials or sum(len(s) for s in self.read.values())
         verdict.experiments = verdict.experiments or list(self.read_experiments)
-        verdict.trained_with = self.store.trained_with(
-            {key: sorted(seeds) for key, seeds in self.read.items()})
+        verdict.trained_with = self.store.trained_with(self.read)
         verdict.seed_base = self.seed_base
         verdict.backend = self.backend
         verdict.seconds = round(time.perf_counter() - started, 2)

@@ -14,7 +14,7 @@ import io
 import json
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +243,7 @@ class TrialStore:
         frame.attrs["experiment"] = experiment.key
         return frame
 
-    def trained_with(self, read: Mapping[str, Sequence[int]]) -> dict[str, int]:
+    def trained_with(self, read: Mapping[str, Iterable[int]]) -> dict[str, int]:
         """How many of the trials ``read`` (experiment key, or :func:`records_key`, -> seeds)
         each set of framework versions and device trained, as recorded in the trials and toy
         records this store returned."""
