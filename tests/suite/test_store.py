@@ -523,16 +523,33 @@ def test_an_unwritable_store_is_named_in_one_line(tmp_path: Path) -> None:
     assert "not a writable" in Location("/proc/nope").problem()
 
 
-def test_a_trial_trained_with_other_framework_versions_is_reused_with_one_warning(
-        store: TrialStore, fake: FakeTrainer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lifetf.nets import provenance
+class Versions:
+    """What ``lifetf.nets.provenance.environment()`` reports, switched between this process's
+    own and an older release of its framework (as if another process had trained)."""
 
-    now = provenance.environment()
-    framework = "tensorflow" if "tensorflow" in now else "jax"
-    older = {**now, framework: "0.0.1"}
-    monkeypatch.setattr(provenance, "environment", lambda: older)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from lifetf.nets import provenance
+
+        self._monkeypatch, self._provenance = monkeypatch, provenance
+        self.now = provenance.environment()
+        self.framework = "tensorflow" if "tensorflow" in self.now else "jax"
+        self.older = {**self.now, self.framework: "0.0.1"}
+
+    def use(self, environment: dict) -> None:
+        self._monkeypatch.setattr(self._provenance, "environment", lambda: environment)
+
+
+@pytest.fixture
+def versions(monkeypatch: pytest.MonkeyPatch) -> Versions:
+    return Versions(monkeypatch)
+
+
+def test_a_trial_trained_with_other_framework_versions_is_reused_with_one_warning(
+        store: TrialStore, fake: FakeTrainer, versions: Versions) -> None:
+    now, framework = versions.now, versions.framework
+    versions.use(versions.older)
     store.rows(EXPERIMENT, [0, 1])  # trained and recorded as if by an older framework
-    monkeypatch.setattr(provenance, "environment", lambda: now)
+    versions.use(now)
     with pytest.warns(UserWarning, match=f"trials in .*/trials were trained with {framework} "
                                          f"0.0.1, not this process's "
                                          f"{framework} {now[framework]}.*--no-cache") as caught:
@@ -547,19 +564,18 @@ def test_a_trial_trained_with_other_framework_versions_is_reused_with_one_warnin
 
 
 def test_trained_with_counts_the_recorded_versions_of_each_returned_trial(
-        store: TrialStore, fake: FakeTrainer, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: TrialStore, fake: FakeTrainer, versions: Versions) -> None:
     from lifetf.nets import provenance
     from lifetf.suite.store import NOT_SEEN
 
-    now = provenance.environment()
-    framework = "tensorflow" if "tensorflow" in now else "jax"
-    older = {**now, framework: "0.0.1", "device": "NVIDIA H200"}
-    monkeypatch.setattr(provenance, "environment", lambda: older)
+    now, framework = versions.now, versions.framework
+    older = {**versions.older, "device": "NVIDIA H200"}
+    versions.use(older)
     store.rows(EXPERIMENT, [0, 1])  # trained and recorded as if elsewhere, by other versions
     old_label = provenance.trained_with(older)
     assert f"{framework} 0.0.1" in old_label and old_label.endswith(" on NVIDIA H200")
     assert store.trained_with({EXPERIMENT.key: [0, 1]}) == {old_label: 2}
-    monkeypatch.setattr(provenance, "environment", lambda: now)
+    versions.use(now)
     reader = TrialStore(store.root, trainer=fake)  # a later process on the same store
     with pytest.warns(UserWarning, match="trained with"):
         reader.rows(EXPERIMENT, [0, 1, 2])  # two reused, one trained here
@@ -575,7 +591,7 @@ def _toy_records(seeds) -> np.ndarray:
 
 
 def test_toy_records_carry_their_provenance_and_a_foreign_file_is_replaced(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, versions: Versions) -> None:
     from lifetf.nets import provenance
     from lifetf.suite.store import records_key
 
@@ -585,12 +601,10 @@ def test_toy_records_carry_their_provenance_and_a_foreign_file_is_replaced(
         calls.append(list(seeds))
         return _toy_records(seeds)
 
-    now = provenance.environment()
-    framework = "tensorflow" if "tensorflow" in now else "jax"
-    older = {**now, framework: "0.0.1"}
-    monkeypatch.setattr(provenance, "environment", lambda: older)
+    now, framework, older = versions.now, versions.framework, versions.older
+    versions.use(older)
     first = TrialStore(tmp_path).records("toy", "1", EXPERIMENT, [0, 1], compute)
-    monkeypatch.setattr(provenance, "environment", lambda: now)
+    versions.use(now)
     reader = TrialStore(tmp_path)
     with pytest.warns(UserWarning, match=f"records in .*/records were trained with {framework} "
                                          "0.0.1"):
@@ -609,14 +623,10 @@ def test_toy_records_carry_their_provenance_and_a_foreign_file_is_replaced(
 
 
 def test_a_version_warning_raised_as_an_error_leaves_the_trial_in_place(
-        store: TrialStore, fake: FakeTrainer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lifetf.nets import provenance
-
-    now = provenance.environment()
-    framework = "tensorflow" if "tensorflow" in now else "jax"
-    monkeypatch.setattr(provenance, "environment", lambda: {**now, framework: "0.0.1"})
+        store: TrialStore, fake: FakeTrainer, versions: Versions) -> None:
+    versions.use(versions.older)
     store.rows(EXPERIMENT, [0])
-    monkeypatch.setattr(provenance, "environment", lambda: now)
+    versions.use(versions.now)
     reader = TrialStore(store.root, trainer=fake)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # as under pytest -W error
