@@ -59,6 +59,11 @@ def _provenance_array() -> np.ndarray:
     return np.array(json.dumps(environment(), sort_keys=True))
 
 
+def _recorded_provenance(data) -> dict[str, str]:
+    """The provenance stored with a result (the reverse of :func:`_provenance_array`)."""
+    return json.loads(str(data["provenance"]))
+
+
 def records_key(prefix: str, config: Any) -> str:
     """The key under which a run's ledger and :meth:`TrialStore.trained_with` name a toy
     model's records: its kind and config."""
@@ -166,7 +171,7 @@ class TrialStore:
         key = trial_key(experiment, seed)
 
         def parse(data) -> tuple[dict, dict]:
-            return _arrays_to_row(data, key), json.loads(str(data["provenance"]))
+            return _arrays_to_row(data, key), _recorded_provenance(data)
 
         found = self._read(self.name(experiment, seed), "trial", parse)
         if found is None:
@@ -206,8 +211,7 @@ class TrialStore:
 
     def provenance(self, experiment: Experiment, seed: int) -> dict | None:
         """What a cached trial was computed with (backend, versions, device, commit), or None."""
-        return self._read(self.name(experiment, seed), "trial",
-                          lambda data: json.loads(str(data["provenance"])))
+        return self._read(self.name(experiment, seed), "trial", _recorded_provenance)
 
     def save(self, experiment: Experiment, row: dict) -> None:
         """Store one trained row (create-only: an existing trial is kept)."""
@@ -285,7 +289,7 @@ class TrialStore:
             records = np.array(data["records"])
             if records.dtype.names is None or list(records["seed"]) != seeds:
                 raise CorruptTrial(f"holds records of other seeds, expected {seeds}")
-            return records, json.loads(str(data["provenance"]))
+            return records, _recorded_provenance(data)
 
         found = self._read(name, "records", parse)
         if found is None:
