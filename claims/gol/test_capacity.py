@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from keras import ops
 
 from lifetf.life.evaluate import board_scores, eval_set
 from lifetf.life.rules import evolve, random_boards
@@ -34,6 +33,8 @@ CLAIM = Claim(
 def _outputs(networks: list, boards: np.ndarray) -> list[np.ndarray]:
     """The hand-built Keras models' outputs (computed without building their layers; the steps
     they share are computed once)."""
+    from keras import ops  # imported when the claim runs, not when the report lists claims
+
     return [ops.convert_to_numpy(out)[..., 0]
             for out in forward_many(networks, boards[..., None].astype("float32"))]
 
@@ -47,6 +48,8 @@ def _settings(arch: str, rule: str, top: int, activation: str, large: int) -> li
     tests = [eval_set(rule, steps) for steps in range(1, top + 1)]
     assert all(np.array_equal(t.boards, tests[0].boards) for t in tests), \
         "the test boards must not depend on the number of steps"
+    from keras import ops
+
     rows = []
     for steps, network, test, outputs in zip(range(1, top + 1), networks, tests,
                                              _outputs(networks, tests[0].boards), strict=True):

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from lifetf.life.evaluate import board_scores, eval_set
-from lifetf.nets.ensemble import Ensemble
 from lifetf.nets.experiment import Experiment
 from lifetf.nets.models import LayerSpec
 
@@ -104,6 +103,8 @@ def pruned_scores(
     if not members:
         raise ValueError("members must hold at least one weight list")
     pruned = [pruning.apply(w) for w in members]
+    from lifetf.nets.ensemble import Ensemble  # Keras only once a model is built
+
     ensemble = Ensemble(experiment.layers, experiment.output, len(pruned))
     ensemble.set_member_weights(pruned)
     tests = eval_set(experiment.rule, experiment.steps, experiment.eval_boards,

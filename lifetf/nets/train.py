@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,36 +25,14 @@ from lifetf.life.evaluate import board_scores, eval_set, truth_table_errors, tru
 from lifetf.life.rules import next_centre, ops_evolve, ops_window_codes
 from lifetf.nets.backends import current
 from lifetf.nets.costs import DEFAULT_MEMORY_BUDGET, members_per_graph
-from lifetf.nets.ensemble import Ensemble
 from lifetf.nets.experiment import WINDOWS, Experiment
 from lifetf.nets.models import hand_built_weights, seeded_initial_weights
+from lifetf.nets.trial_rows import ROW_COLUMNS
 
-# Bump when a change alters what training computes: it is part of every cache key.
-# 3: boards, dropout masks, orders and sign flips from the counter-based Threefry generator.
-# 4: one-step networks that see one 3x3 window per output take their loss as a sum over the
-#    512 windows weighted by how often each occurs in the batch (the same function; the float
-#    sums run in another order).
-# 5: 1x1 layers of 17-24 kernel entries per member (6 -> 3 at width 3, 20 -> 1 at width 20)
-#    take the batched product instead of unrolled multiply-adds (float sums in another order).
-TRAINER_VERSION = "5"
+if TYPE_CHECKING:  # Keras is imported when the first ensemble is built, not with this module
+    from lifetf.nets.ensemble import Ensemble
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
-
-ROW_COLUMNS = (
-    "seed",
-    "success",
-    "match_rate",
-    "cell_accuracy",
-    "all_dead_rate",
-    "initial_loss",
-    "final_loss",
-    "truth_table",
-    "table_errors",
-    "train_seconds",
-    "loss_curve",
-    "grad_norm_curve",
-    "weights",
-)
 
 
 def training_set(experiment: Experiment) -> np.ndarray:
@@ -144,6 +123,8 @@ class _Trainer:
         self.experiment = experiment
         self.seeds = [int(s) for s in seeds]
         self.k = len(self.seeds)
+        from lifetf.nets.ensemble import Ensemble
+
         self.ensemble = Ensemble(experiment.layers, experiment.output, self.k)
         starts = [starting_weights(experiment, s) for s in self.seeds]
         stacked = [np.stack([w[j] for w in starts]).astype(np.float32)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 _VERDICT_PROPERTY = "lifetf_claim"
+_FRAMEWORK_OUTPUT = "lifetf_framework"  # a worker's framework_provenance(), in workeroutput
 _CONFIG: dict[str, pytest.Config] = {}
 
 
@@ -108,6 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
     report = (config.getoption("--report") or default_report(backend)).resolve()
     _check_locations(config, report)
     config._lifetf_report = report
+    config._lifetf_backend = backend
     threads = _threads_for_worker(config)
     if threads is not None:
         # one worker per core slice, so that `-n 2` does not oversubscribe the two cores
@@ -277,12 +279,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _train_with_ray(session)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The controller keeps the framework provenance a worker that ran claims sent."""
+    framework = getattr(node, "workeroutput", {}).get(_FRAMEWORK_OUTPUT)
+    if framework is not None:
+        node.config._lifetf_framework = framework
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The controller writes the report (and refreshes the baseline when asked)."""
     config = session.config
-    if hasattr(config, "workerinput") or not getattr(config, "_lifetf_fresh", None):
+    if hasattr(config, "workeroutput"):
+        if getattr(config, "_lifetf_fresh", None):  # this worker ran claims: tell the controller
+            from lifetf.suite.report import framework_provenance
+
+            config.workeroutput[_FRAMEWORK_OUTPUT] = framework_provenance()
         return
-    from lifetf.nets.backends import current
+    if not getattr(config, "_lifetf_fresh", None):
+        return
     from lifetf.paths import REPORTS
     from lifetf.suite.baseline import update_baseline
     from lifetf.suite.profiles import get_profile
@@ -292,13 +307,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     profile = get_profile(config.getoption("--profile"))
     seed_base = config.getoption("--seed-base")
     report_path = config._lifetf_report
-    stored = report_inputs(report_path, profile.name, seed_base, current().name)
+    stored = report_inputs(report_path, profile.name, seed_base, config._lifetf_backend)
     fresh = set(config._lifetf_fresh)
     if config.getoption("--update-baseline"):
         update_baseline(REPORTS / f"baseline-{profile.name}.json",
                         [v for v in stored.verdicts if v.claim_id in fresh], profile.name)
+    # under -n the workers' framework provenance: the controller need not import TensorFlow
     provenance = collect_provenance(profile.name, seed_base, config._lifetf_start_date,
-                                    time.perf_counter() - config._lifetf_started)
+                                    time.perf_counter() - config._lifetf_started,
+                                    getattr(config, "_lifetf_framework", None))
     save_run_provenance(provenance, stored.results_dir)
     write_report(stored.verdicts, provenance, fresh, report_path, stored.runs, stored.timings)
     config._lifetf_report_written = report_path

@@ -6,12 +6,14 @@ same text; writing is atomic so a reader never sees a half-written report.
 
 from __future__ import annotations
 
-import importlib
+import importlib.metadata
 import numbers
 import platform
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +27,8 @@ from lifetf.suite.verdict import VERDICTS, Verdict
 if TYPE_CHECKING:
     from lifetf.suite.trialsets import SetTiming
 
-__all__ = ["collect_provenance", "rebuilt_provenance", "render_report", "save_run_provenance",
-           "write_report"]
+__all__ = ["collect_provenance", "framework_provenance", "rebuilt_provenance", "render_report",
+           "save_run_provenance", "write_report"]
 
 MAX_ITEMS = 8  # list and array cells show at most this many items
 DASH = "—"
@@ -45,12 +47,24 @@ INTRO = (
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    """Top-level module -> the installed distributions that provide it (read once)."""
+    return importlib.metadata.packages_distributions()
+
+
 def _version(module: str) -> str:
-    """A module's __version__, imported lazily; 'not installed' if it cannot be imported."""
-    try:
-        return str(getattr(importlib.import_module(module), "__version__", "unknown"))
-    except Exception:  # any import failure just means 'no version'
-        return "not installed"
+    """A module's version: its __version__ if this process imported it, else its installed
+    distribution's (read without importing it, so that a JAX run does not import TensorFlow
+    just to name its version); 'not installed' if there is neither."""
+    if module in sys.modules:
+        return str(getattr(sys.modules[module], "__version__", "unknown"))
+    for distribution in _distributions().get(module, []):
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "not installed"
 
 
 def format_duration(seconds: float) -> str:
@@ -64,25 +78,45 @@ def format_duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min {secs:02d} s"
 
 
-def collect_provenance(
-    profile: str, seed_base: int, started: datetime, total_seconds: float
-) -> dict[str, str]:
-    """Where and with what this session ran: profile, seeds, backend, precision, library
-    versions, device, commit. The backend is imported here (lazily), so that importing the
-    report stays cheap.
-    """
+FRAMEWORK_FIELDS = ("backend", "precision", "device", "keras", "tensorflow", "jax")
+
+
+def framework_provenance() -> dict[str, str]:
+    """The part of a run's provenance that only the process running the models knows: backend,
+    precision, device and framework versions. It imports the backend, so under ``-n`` each
+    worker sends its own to the controller (``workeroutput``) instead of the controller
+    importing TensorFlow just to write the report."""
     from lifetf.nets.backends import current, precision
 
+    values = {"backend": current().name, "precision": precision(), "device": device_label(),
+              "keras": _version("keras"), "tensorflow": _version("tensorflow"),
+              "jax": _version("jax")}
+    return {name: values[name] for name in FRAMEWORK_FIELDS}
+
+
+def collect_provenance(
+    profile: str, seed_base: int, started: datetime, total_seconds: float,
+    framework: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Where and with what this session ran: profile, seeds, backend, precision, library
+    versions, device, commit. ``framework`` is :func:`framework_provenance` of the process that
+    ran the claims (a worker's); without it the backend is imported here (lazily), so that
+    importing the report stays cheap.
+    """
+    framework = framework if framework is not None else framework_provenance()
+    missing = [name for name in FRAMEWORK_FIELDS if not isinstance(framework.get(name), str)]
+    if missing:
+        raise ValueError(f"framework provenance lacks {', '.join(missing)}: {framework!r}")
     return {
         "profile": profile,
         "seed_base": str(seed_base),
-        "backend": current().name,
-        "precision": precision(),
-        "device": device_label(),
+        "backend": framework["backend"],
+        "precision": framework["precision"],
+        "device": framework["device"],
         "python": platform.python_version(),
-        "keras": _version("keras"),
-        "tensorflow": _version("tensorflow"),
-        "jax": _version("jax"),
+        "keras": framework["keras"],
+        "tensorflow": framework["tensorflow"],
+        "jax": framework["jax"],
         "numpy": _version("numpy"),
         "scipy": _version("scipy"),
         "commit": commit(),

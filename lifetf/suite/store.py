@@ -23,7 +23,7 @@ import pandas as pd
 
 from lifetf.checks import stable_key
 from lifetf.nets.experiment import Experiment
-from lifetf.nets.train import ROW_COLUMNS, TRAINER_VERSION, train
+from lifetf.nets.trial_rows import ROW_COLUMNS, TRAINER_VERSION
 from lifetf.paths import default_cache
 from lifetf.suite.io import Location, atomic_write_text, read_json_records
 from lifetf.suite.verdict import Verdict
@@ -108,6 +108,14 @@ def _trained_here() -> str:
     return trained_with(environment())
 
 
+def _train(experiment: Experiment, seeds: Sequence[int], **options: Any) -> pd.DataFrame:
+    """The real trainer, imported on the first trial to train: reading and writing the store
+    (the report at the end of a run, a concurrent writer) then never imports Keras."""
+    from lifetf.nets.train import train
+
+    return train(experiment, seeds, **options)
+
+
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -121,12 +129,12 @@ class TrialStore:
         self,
         root: Path | str = DEFAULT_CACHE,
         enabled: bool = True,
-        trainer: Callable[..., pd.DataFrame] = train,
+        trainer: Callable[..., pd.DataFrame] | None = None,
         progress: bool = False,
     ):
         self.location = Location(root)
         self.enabled = enabled
-        self.trainer = trainer
+        self.trainer = trainer if trainer is not None else _train
         self.progress = progress
         self.trained = 0  # trials trained (not loaded) by this store
         self.loaded = 0

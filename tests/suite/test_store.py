@@ -299,6 +299,7 @@ def _writer(root: str, experiment: Experiment, writer: int, ready, stop) -> None
 
     store = TrialStore(root, trainer=refuse)
     rows = [fake_row(experiment, seed, seconds=float(writer)) for seed in SHARED_SEEDS]
+    store.save(experiment, rows[0])  # the first save imports the backend (for the trial key)
     ready.wait(timeout=300)
     rounds = 0
     while (rounds < MIN_ROUNDS or not stop.is_set()) and rounds < 100_000:
