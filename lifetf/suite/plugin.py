@@ -10,6 +10,7 @@ the report at the end of the session.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from datetime import UTC, datetime
@@ -319,6 +320,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     save_run_provenance(provenance, stored.results_dir)
     write_report(stored.verdicts, provenance, fresh, report_path, stored.runs, stored.timings)
     config._lifetf_report_written = report_path
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """In a pytest-xdist worker, which exits next: collect the session's garbage now, as pytest's
+    own cleanup would (up to five passes, for unraisable exceptions), then freeze what survives.
+    The remaining passes and the interpreter's exit then skip the million objects that Keras and
+    TensorFlow keep alive (measured: 2.6 s -> 0.7 s from a worker's end to the run's). Not in
+    a process that goes on after pytest, where frozen objects would never be freed."""
+    if not hasattr(config, "workerinput"):
+        return
+    for _ in range(5):
+        if not gc.collect():
+            break
+    gc.freeze()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

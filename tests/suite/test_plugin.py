@@ -110,3 +110,19 @@ def test_a_framework_provenance_without_a_field_is_named():
         collect_provenance("quick", 0, datetime.now(UTC), 1.0,
                            {"backend": "jax", "precision": "float32", "keras": "3",
                             "tensorflow": "not installed", "jax": "0.10"})
+
+
+def test_only_a_worker_freezes_its_objects_at_the_end():
+    import gc
+    from types import SimpleNamespace
+
+    from lifetf.suite import plugin
+
+    before = gc.get_freeze_count()
+    plugin.pytest_unconfigure(SimpleNamespace())  # a serial run may go on inside its host
+    assert gc.get_freeze_count() == before
+    try:
+        plugin.pytest_unconfigure(SimpleNamespace(workerinput={}))
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # this test's process goes on
