@@ -179,7 +179,6 @@ def _train_with_ray(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each claim test with its claim, group the readers of each trial set, and start the
     longest claims first (before pytest-xdist reads the groups and the order)."""
-    from lifetf.nets.backends import current
     from lifetf.suite.schedule import longest_claims_first, past_seconds
     from lifetf.suite.trialsets import SETS
 
@@ -192,7 +191,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         sets = [name for name in SETS if name in getattr(item, "fixturenames", ())]
         for name in sets[:1]:
             item.add_marker(pytest.mark.xdist_group(name))
-    seconds = past_seconds(config._lifetf_report, config.getoption("--profile"), current().name)
+    seconds = past_seconds(config._lifetf_report, config.getoption("--profile"),
+                           config._lifetf_backend)
     items[:] = longest_claims_first(items, claims, seconds)
 
 

@@ -44,8 +44,13 @@ def test_bad_options_stop_the_run_before_keras_is_imported():
 
 
 def test_every_claim_test_carries_its_declaration_and_trial_set_group():
-    done = collect("-p", "no:randomly")
-    assert done.returncode == 0, done.stderr
+    """Collecting the claims (declarations, groups, the longest-first order) imports no Keras:
+    a worker that collects them pays for TensorFlow only when a claim runs."""
+    code = ("import sys, pytest; code = pytest.main(['claims/', '--collect-only', '-q', '-p', "
+            "'no:randomly']); print(int(code), 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stdout + done.stderr
     tests = [line for line in done.stdout.splitlines() if "::test_" in line]
     assert len(tests) == 24
 
