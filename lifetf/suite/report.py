@@ -88,10 +88,9 @@ def framework_provenance() -> dict[str, str]:
     importing TensorFlow just to write the report."""
     from lifetf.nets.backends import current, precision
 
-    values = {"backend": current().name, "precision": precision(), "device": device_label(),
-              "keras": _version("keras"), "tensorflow": _version("tensorflow"),
-              "jax": _version("jax")}
-    return {name: values[name] for name in FRAMEWORK_FIELDS}
+    return {"backend": current().name, "precision": precision(), "device": device_label(),
+            "keras": _version("keras"), "tensorflow": _version("tensorflow"),
+            "jax": _version("jax")}  # the order of FRAMEWORK_FIELDS
 
 
 def collect_provenance(

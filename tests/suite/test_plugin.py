@@ -17,6 +17,15 @@ def collect(*options: str) -> subprocess.CompletedProcess:
                            *options], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+def collect_counting_keras(*options: str) -> subprocess.CompletedProcess:
+    """Collect the claims in a fresh process that prints pytest's exit code and whether Keras
+    was imported, as its last two words."""
+    code = (f"import sys, pytest; code = pytest.main(['claims/', '--collect-only', '-q', "
+            f"*{list(options)!r}]); print(int(code), 'keras' in sys.modules)")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
 @pytest.mark.parametrize("option, named", [
     (["--profile", "fast"], "fast"), (["--seed-base", "-1"], "-1"),
     (["--report", "out.txt"], "out.txt"), (["--backend", "torch"], "torch"),
@@ -36,20 +45,14 @@ def test_bad_options_are_one_line_usage_errors_naming_the_value(option, named):
 
 def test_bad_options_stop_the_run_before_keras_is_imported():
     """The checks at start read no model code, so a typo costs a fraction of a second."""
-    code = ("import sys, pytest; code = pytest.main(['claims/', '--collect-only', '-q', "
-            "'--report', 'out.txt']); print(int(code), 'keras' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    done = collect_counting_keras("--report", "out.txt")
     assert done.stdout.split()[-2:] == ["4", "False"], done.stdout + done.stderr
 
 
 def test_every_claim_test_carries_its_declaration_and_trial_set_group():
     """Collecting the claims (declarations, groups, the longest-first order) imports no Keras:
     a worker that collects them pays for TensorFlow only when a claim runs."""
-    code = ("import sys, pytest; code = pytest.main(['claims/', '--collect-only', '-q', '-p', "
-            "'no:randomly']); print(int(code), 'keras' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    done = collect_counting_keras("-p", "no:randomly")
     assert done.stdout.split()[-2:] == ["0", "False"], done.stdout + done.stderr
     tests = [line for line in done.stdout.splitlines() if "::test_" in line]
     assert len(tests) == 24
