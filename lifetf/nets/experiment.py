@@ -25,6 +25,10 @@ WINDOWS = 512  # distinct binary 3x3 windows
 # keys (and cached trials) of every experiment that does not use them stay valid
 LATER_FIELDS = {"train_set": 0, "train_set_seed": 0}
 STARTS = ("random", "hand_built")
+# fields that change a run's numbers (its boards, starting weights, length or evaluation) but
+# not its compiled training graph: trainers that differ only in these share one compiled loop
+RUN_ONLY_FIELDS = ("batches", "data_stream", "start", "sign_flips", "train_set_seed",
+                   "eval_boards", "eval_size", "eval_density", "eval_seed")
 
 
 CHECK = FieldChecks("Experiment")
@@ -184,6 +188,14 @@ class Experiment:
 
     def replace(self, **changes) -> Experiment:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def graph_signature(self) -> Experiment:
+        """This experiment with the fields of RUN_ONLY_FIELDS at their defaults: equal for
+        experiments whose training graphs are the same, which may share one compiled loop."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)
+                    if f.name in RUN_ONLY_FIELDS}
+        return self.replace(**defaults)
 
     def describe(self) -> str:
         """A short human-readable label, listing only fields that differ from the defaults."""

@@ -71,7 +71,7 @@ def profile(name: str, experiment: Experiment, members: int = 64,
     from keras import ops
 
     from lifetf.nets.backends import current
-    from lifetf.nets.train import _evaluate_rows, _Trainer, train_members
+    from lifetf.nets.train import _evaluate_rows, _Trainer, forget_compiled_loops, train_members
 
     backend, every = current(), experiment.record_every
 
@@ -81,10 +81,12 @@ def profile(name: str, experiment: Experiment, members: int = 64,
 
     trainer = _Trainer(experiment, list(range(members)))
     start = ops.convert_to_tensor(np.int32(0))
-    compiled = backend.compile(lambda s: trainer._prepare(s))
+    compiled = backend.compile(trainer._prepare)
+    inputs = trainer.chunk_inputs(0)
 
     def prepare(s):
-        return trainer.tally(*compiled(s)) if trainer.tally else compiled(s)
+        prepared = compiled(s, *inputs)
+        return trainer.tally(*prepared) if trainer.tally else prepared
 
     data = _best(lambda: block(prepare(start)), repeats) / every
     prepared = prepare(start)
@@ -118,6 +120,7 @@ def profile(name: str, experiment: Experiment, members: int = 64,
     chunk = _best(lambda: trainer.run(0, every), repeats) / every
     evaluation = _best(lambda: _evaluate_rows(experiment, trainer.finish(),
                                               trainer.seeds), 1) / experiment.batches
+    forget_compiled_loops()  # so that the whole call compiles its loop, as a first run does
     began = time.perf_counter()
     train_members(experiment, list(range(members)))
     whole = (time.perf_counter() - began) / experiment.batches

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,16 @@ if TYPE_CHECKING:  # Keras is imported when the first ensemble is built, not wit
     from lifetf.nets.ensemble import Ensemble
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
+KEPT_LOOPS = 8  # finished trainers' compiled loops kept for the next trainer of the same graph
+
+# compiled loops of finished trainers, by (backend, graph signature, members), oldest first
+_idle_loops: OrderedDict[tuple, object] = OrderedDict()
+
+
+def forget_compiled_loops() -> None:
+    """Drop the compiled loops kept for reuse, so that the next trainer traces and compiles its
+    own (the benchmarks time that, and the tests compare reused loops with fresh ones)."""
+    _idle_loops.clear()
 
 
 def training_set(experiment: Experiment) -> np.ndarray:
@@ -117,9 +128,17 @@ def cell_losses(output: str, targets, logits, activate):
 
 
 class _Trainer:
-    """One ensemble of members of one experiment, trained on the current Keras backend."""
+    """One ensemble of members of one experiment, trained on the current Keras backend.
 
-    def __init__(self, experiment: Experiment, seeds: Sequence[int]):
+    Everything its compiled loop reads that is not part of the experiment's
+    :attr:`~Experiment.graph_signature` (the members' keys, a fixed set and its positions)
+    reaches the loop as inputs of each chunk (:meth:`chunk_inputs`), never as constants. So with
+    ``reuse``, a trainer whose (signature, members) match a finished one's takes over that
+    loop, restarted from its own weights, and traces and compiles nothing; the loop computes
+    what a fresh one would, bit for bit.
+    """
+
+    def __init__(self, experiment: Experiment, seeds: Sequence[int], reuse: bool = False):
         self.experiment = experiment
         self.seeds = [int(s) for s in seeds]
         self.k = len(self.seeds)
@@ -148,8 +167,13 @@ class _Trainer:
                              f"is too many to number their windows in int32: train fewer "
                              f"members per graph")
         self.tally = self._count_windows if self.by_window else None
-        self.loop = current().optimizer_loop(stacked, make_optimizer(experiment),
-                                             self._member_losses, self._prepare, self.tally)
+        self.reuse_key = (current().name, experiment.graph_signature, self.k) if reuse else None
+        self.loop = _idle_loops.pop(self.reuse_key, None) if reuse else None
+        if self.loop is not None:
+            self.loop.restart(stacked)
+        else:
+            self.loop = current().optimizer_loop(stacked, make_optimizer(experiment),
+                                                 self._member_losses, self._prepare, self.tally)
 
     # -- data and loss ----------------------------------------------------------------------
 
@@ -190,45 +214,56 @@ class _Trainer:
 
         return ops.arange(self.experiment.record_every, dtype="int32") + start
 
-    def chunk_boards(self, start, *inputs):
+    def chunk_inputs(self, start: int) -> tuple:
+        """What the compiled chunk from ``start`` reads besides the weights: the members' data
+        keys, their dropout keys (one array per dropout layer) and, with a fixed set, the set
+        and the chunk's positions in it (:meth:`set_chunk_index`)."""
+        keys = (self.data_keys, *self.dropout_keys.values())
+        if self.train_boards is None:
+            return keys
+        return (*keys, self.train_boards, self.set_chunk_index(start))
+
+    def chunk_boards(self, start, data_keys, *set_inputs):
         """The boards (S, K, B, H, W) of one chunk (record_every updates from ``start``): drawn
-        per member from its stream with the global batch numbers as counters, or gathered from
-        the fixed set."""
+        per member from its stream (``data_keys``) with the global batch numbers as counters,
+        or gathered from the fixed set (``set_inputs``: the set and the positions)."""
         from keras import ops
 
         if self.train_boards is None:
-            return self._fresh_boards(self._counters(start))
-        set_boards, index = inputs
+            return self._fresh_boards(data_keys, self._counters(start))
+        set_boards, index = set_inputs
         return ops.take(set_boards, index, axis=0)
 
-    def _fresh_boards(self, counters):
+    def _fresh_boards(self, data_keys, counters):
         """(len(counters), K, B, H, W) boards drawn per member from its data stream at the
         given global batch numbers."""
         exp = self.experiment
         shape = (exp.batch_size, exp.board_size, exp.board_size)
-        return seeding.bernoulli(self.data_keys, counters, shape, exp.density)
+        return seeding.bernoulli(data_keys, counters, shape, exp.density)
 
     def _prepare(self, start, *inputs) -> tuple:
-        """What the updates of one chunk read: boards, targets and dropout masks, or (training
-        by window) each cell's window id (:meth:`window_ids`), which :meth:`_count_windows`
-        turns into each batch's window counts.
+        """What the updates of one chunk read, from :meth:`chunk_inputs`: boards, targets and
+        dropout masks, or (training by window) each cell's window id (:meth:`window_ids`),
+        which :meth:`_count_windows` turns into each batch's window counts.
 
         Masks are (S, K, C, B, 1, 1), scaled by 1/(1-p).
         """
         exp = self.experiment
+        data_keys, *rest = inputs
+        dropout_keys, set_inputs = rest[:len(self.dropout_keys)], rest[len(self.dropout_keys):]
         if self.by_window:
-            return (self.window_ids(start, *inputs),)
-        boards = self.chunk_boards(start, *inputs)
+            return (self.window_ids(start, data_keys, *set_inputs),)
+        boards = self.chunk_boards(start, data_keys, *set_inputs)
         targets = ops_evolve(boards, exp.rule, exp.steps, exp.torus)
         counters, masks = self._counters(start), []
-        for i, keys in self.dropout_keys.items():
+        for i, keys in zip(self.dropout_keys, dropout_keys, strict=True):
             spec = exp.layers[i]
             keep = seeding.bernoulli(keys, counters, (spec.cout, exp.batch_size, 1, 1),
                                      1.0 - spec.dropout)
             masks.append(keep * (1.0 / (1.0 - spec.dropout)))
         return (boards, targets, *masks)
 
-    def window_ids(self, start, *inputs):
+    def window_ids(self, start, data_keys, *set_inputs):
         """(S, K, cells) int32: each cell's 3x3 window code (0..511) plus 512 (s K + k) for
         batch s of member k, so that one flat count of the chunk's ids holds every batch's and
         member's window counts apart, in order (the offsets are added in the compiled step,
@@ -249,10 +284,10 @@ class _Trainer:
             return codes + ops.reshape(batches * (self.k * WINDOWS), (-1, 1, 1)) + members
 
         if self.train_boards is not None or not current().data_by_batch:
-            return ids(self.chunk_boards(start, *inputs), 0)
+            return ids(self.chunk_boards(start, data_keys, *set_inputs), 0)
 
         def one_batch(i, chunk):
-            boards = self._fresh_boards(ops.reshape(start + i, (1,)))
+            boards = self._fresh_boards(data_keys, ops.reshape(start + i, (1,)))
             return ops.slice_update(chunk, (i, 0, 0), ids(boards, i))
 
         empty = ops.zeros((exp.record_every, self.k, cells), "int32")
@@ -302,9 +337,7 @@ class _Trainer:
         if start % every or not 0 < count <= every:
             raise ValueError(f"a chunk starts at a multiple of {every} and holds 1..{every} "
                              f"batches, got start={start}, count={count}")
-        inputs = () if self.train_boards is None else (self.train_boards,
-                                                       self.set_chunk_index(start))
-        loss, norm = self.loop.run(start, count, *inputs)
+        loss, norm = self.loop.run(start, count, *self.chunk_inputs(start))
         return loss / count, norm / count
 
     def fixed_loss(self) -> np.ndarray:
@@ -320,8 +353,14 @@ class _Trainer:
                                                            targets)))
 
     def finish(self) -> Ensemble:
-        """The ensemble holding the trained weights."""
+        """The ensemble holding the trained weights; with ``reuse``, the compiled loop is kept
+        (the last :data:`KEPT_LOOPS`) for the next trainer of the same graph."""
         self.ensemble.set_stacked_weights(self.loop.weights())
+        if self.reuse_key is not None:
+            _idle_loops[self.reuse_key] = self.loop
+            _idle_loops.move_to_end(self.reuse_key)
+            while len(_idle_loops) > KEPT_LOOPS:
+                _idle_loops.popitem(last=False)
         return self.ensemble
 
 
@@ -346,7 +385,7 @@ def train_members(
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
     began = time.perf_counter()
-    trainer = _Trainer(experiment, seeds)
+    trainer = _Trainer(experiment, seeds, reuse=True)
     initial_loss = trainer.fixed_loss()
     loss_curve: list[np.ndarray] = []
     norm_curve: list[np.ndarray] = []

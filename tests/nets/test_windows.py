@@ -62,8 +62,7 @@ def test_the_trainer_counts_each_batch_of_each_member_apart(experiment: Experime
     assert experiment.by_window
     trainer = _Trainer(experiment, SEEDS)
     start = 7 * experiment.record_every
-    inputs = (() if trainer.train_boards is None
-              else (trainer.train_boards, trainer.set_chunk_index(start)))
+    inputs = trainer.chunk_inputs(start)
     ids = trainer._prepare(ops.convert_to_tensor(np.int32(start)), *inputs)[0]
     (counts,) = trainer.tally(ids)
     ids = ops.convert_to_numpy(ids)
@@ -91,8 +90,9 @@ def test_window_loss_and_gradient_equal_the_cell_loss(name: str) -> None:
     assert experiment.by_window
     trainer = _Trainer(experiment, SEEDS)
     start = ops.convert_to_tensor(np.int32(0))
-    (counts,) = trainer.tally(*trainer._prepare(start))
-    boards = trainer.chunk_boards(start)[0]
+    inputs = trainer.chunk_inputs(0)
+    (counts,) = trainer.tally(*trainer._prepare(start, *inputs))
+    boards = trainer.chunk_boards(start, *inputs)[0]
     targets = ops_evolve(boards, experiment.rule, 1, experiment.torus)
     rng = np.random.default_rng(11)
     params = [ops.convert_to_tensor(w + rng.normal(0, 0.3, w.shape).astype(np.float32))

@@ -98,6 +98,11 @@ class OptimizerLoop(ABC):
     def weights(self) -> list[np.ndarray]:
         """The current parameters as numpy arrays, in the order given."""
 
+    @abstractmethod
+    def restart(self, params: Sequence[np.ndarray]) -> None:
+        """Start again from ``params`` (shaped as the first ones) with the optimiser's state as
+        it was before the first update, keeping the compiled chunk."""
+
 
 class Backend(ABC):
     """Compilation, loops, gradients and devices of one Keras backend."""

@@ -27,8 +27,9 @@ class JaxLoop(base.OptimizerLoop):
         holders = [keras.Variable(layout.flatten(params), trainable=True)]
         optimizer.build(holders)
         self.members = layout.members
-        self.state = ([jnp.asarray(v.value) for v in holders],
-                      [jnp.asarray(v.value) for v in optimizer.variables])
+        # numpy copies: the chunk donates the state's buffers, so they cannot serve twice
+        self._fresh_slots = [np.array(v.value) for v in optimizer.variables]
+        self.restart(params)
 
         def total(params, step, offset, prepared):
             losses = member_losses(layout.unflatten(params[0]), step, offset, *prepared)
@@ -60,6 +61,10 @@ class JaxLoop(base.OptimizerLoop):
 
     def weights(self) -> list[np.ndarray]:
         return self.layout.unflatten(np.asarray(self.state[0][0]))
+
+    def restart(self, params: Sequence[np.ndarray]) -> None:
+        self.state = ([jnp.asarray(self.layout.flatten(params))],
+                      [jnp.asarray(slot) for slot in self._fresh_slots])
 
 
 def compilation_cache() -> str | None:

@@ -25,6 +25,7 @@ class TensorFlowLoop(base.OptimizerLoop):
         self.members = self.layout.members
         self.optimizer = optimizer
         optimizer.build([self.flat])
+        self._fresh_slots = [v.value.numpy() for v in optimizer.variables]
         self.member_losses = member_losses
         self.prepare = prepare
         if tally is None:
@@ -67,6 +68,11 @@ class TensorFlowLoop(base.OptimizerLoop):
 
     def weights(self) -> list[np.ndarray]:
         return self.layout.unflatten(self.flat.numpy())
+
+    def restart(self, params: Sequence[np.ndarray]) -> None:
+        self.flat.assign(self.layout.flatten(params))
+        for variable, fresh in zip(self.optimizer.variables, self._fresh_slots, strict=True):
+            variable.assign(fresh)
 
 
 class TensorFlowBackend(base.Backend):

@@ -1,0 +1,102 @@
+"""A finished trainer's compiled loop serves the next trainer of the same graph signature
+(lifetf.nets.train): restarted from that trainer's weights, with its own keys and data as the
+chunk's inputs, it trains what a freshly compiled loop trains, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lifetf.nets import train as training
+from lifetf.nets.experiment import RUN_ONLY_FIELDS, Experiment
+from lifetf.nets.train import _Trainer, forget_compiled_loops, train_members
+
+SEEDS = [4, 1, 9]
+SMALL = dict(board_size=6, batch_size=16, batches=100, activation="leaky_relu",
+             output="sigmoid")
+CASES = {
+    "by window": Experiment(rule="conway", arch="springer", **SMALL),
+    "on cells, with dropout": Experiment(steps=2, init="normalize", **SMALL),
+    "fixed set, sgd": Experiment(width=3, train_set=16, optimizer="sgd", learning_rate=0.5,
+                                 **SMALL),
+}
+COLUMNS = ("success", "initial_loss", "final_loss", "loss_curve", "grad_norm_curve", "weights")
+
+
+def same_graph_other_run(experiment: Experiment) -> Experiment:
+    """Other boards, another length and evaluation, and (for a fixed set) another set."""
+    changes = dict(data_stream=1, batches=experiment.batches + 50, eval_seed=5)
+    if experiment.train_set:
+        changes["train_set_seed"] = 3
+    return experiment.replace(**changes)
+
+
+def assert_same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.seed) == list(b.seed)
+    for column in COLUMNS:
+        for x, y in zip(a[column], b[column], strict=True):
+            for u, v in zip(x if column == "weights" else [x], y if column == "weights" else [y],
+                            strict=True):
+                np.testing.assert_array_equal(u, v, err_msg=column)
+
+
+@pytest.fixture(autouse=True)
+def no_kept_loops():
+    forget_compiled_loops()
+    yield
+    forget_compiled_loops()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_reused_loop_trains_what_a_fresh_one_trains(name: str) -> None:
+    first = CASES[name]
+    assert first.by_window == (not name.startswith("on cells"))
+    second = same_graph_other_run(first)
+    assert second.graph_signature == first.graph_signature and second.key != first.key
+    fresh = {}
+    for experiment in (first, second):
+        forget_compiled_loops()
+        fresh[experiment] = train_members(experiment, SEEDS)
+    forget_compiled_loops()
+    for experiment in (first, second, first):  # the second and third reuse the first's loop
+        assert_same_rows(train_members(experiment, SEEDS), fresh[experiment])
+    # the runs differ, so equal rows are not vacuous
+    assert not np.array_equal(fresh[first].loss_curve[0][:2], fresh[second].loss_curve[0][:2])
+
+
+def test_the_next_trainer_of_the_same_graph_takes_the_finished_loop() -> None:
+    experiment = CASES["by window"]
+    every = experiment.record_every
+    done = _Trainer(experiment, SEEDS, reuse=True)
+    done.run(0, every)
+    done.finish()
+    taker = _Trainer(experiment.replace(data_stream=2, start="hand_built", sign_flips=1),
+                     SEEDS, reuse=True)
+    assert taker.loop is done.loop
+    # the loop is taken: another trainer of that graph builds its own while the taker trains
+    assert _Trainer(experiment, SEEDS, reuse=True).loop is not done.loop
+    taker.finish()
+    for other in (_Trainer(experiment, SEEDS[:2], reuse=True),  # other members: other shapes
+                  _Trainer(experiment.replace(learning_rate=1e-2), SEEDS, reuse=True),
+                  _Trainer(experiment, SEEDS)):  # reuse is asked for (train_members asks)
+        assert other.loop is not done.loop
+
+
+def test_the_graph_signature_forgets_only_the_run_only_fields() -> None:
+    base = CASES["on cells, with dropout"]
+    defaults = Experiment()
+    for name in RUN_ONLY_FIELDS:
+        assert getattr(base.graph_signature, name) == getattr(defaults, name)
+    assert base.graph_signature.replace(
+        **{name: getattr(base, name) for name in RUN_ONLY_FIELDS}) == base
+    assert base.replace(density=0.3).graph_signature != base.graph_signature
+    assert base.replace(init="pytorch").graph_signature != base.graph_signature  # dropout
+
+
+def test_at_most_kept_loops_are_kept(monkeypatch) -> None:
+    monkeypatch.setattr(training, "KEPT_LOOPS", 2)
+    experiment = CASES["by window"].replace(batches=0)
+    for members in (1, 2, 3):
+        _Trainer(experiment, list(range(members)), reuse=True).finish()
+    assert [key[2] for key in training._idle_loops] == [2, 3]
