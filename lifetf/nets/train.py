@@ -142,6 +142,7 @@ class _Trainer:
         self.experiment = experiment
         self.seeds = [int(s) for s in seeds]
         self.k = len(self.seeds)
+        from lifetf.nets import ensemble as ensemble_module
         from lifetf.nets.ensemble import Ensemble
 
         self.ensemble = Ensemble(experiment.layers, experiment.output, self.k)
@@ -167,7 +168,10 @@ class _Trainer:
                              f"is too many to number their windows in int32: train fewer "
                              f"members per graph")
         self.tally = self._count_windows if self.by_window else None
-        self.reuse_key = (current().name, experiment.graph_signature, self.k) if reuse else None
+        # what the trace reads besides the experiment: the backend, the members and the 1x1
+        # layers' unroll limit (which the linear-paths bench varies)
+        self.reuse_key = ((current().name, experiment.graph_signature, self.k,
+                           ensemble_module.UNROLL_LIMIT) if reuse else None)
         self.loop = _idle_loops.pop(self.reuse_key, None) if reuse else None
         if self.loop is not None:
             self.loop.restart(stacked)

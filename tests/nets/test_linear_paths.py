@@ -58,7 +58,7 @@ def test_the_limit_is_restored_even_after_an_error() -> None:
 
 
 def test_compare_times_both_paths_in_pairs() -> None:
-    tiny = Experiment(board_size=6, batch_size=4, batches=20, record_every=5, width=3, steps=2)
+    tiny = Experiment(board_size=6, batch_size=4, batches=20, record_every=5, width=3)
     times = compare("tiny", tiny, members=2, pairs=2, chunks=1)
     assert times.entries == 18 and times.members == 2
     assert len(times.unrolled_ms) == len(times.product_ms) == len(times.ratios()) == 2

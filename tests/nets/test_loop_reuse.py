@@ -10,6 +10,7 @@ import pytest
 
 from lifetf.nets import train as training
 from lifetf.nets.experiment import RUN_ONLY_FIELDS, Experiment
+from lifetf.nets.linear_paths import unroll_limit
 from lifetf.nets.train import _Trainer, forget_compiled_loops, train_members
 
 SEEDS = [4, 1, 9]
@@ -81,6 +82,8 @@ def test_the_next_trainer_of_the_same_graph_takes_the_finished_loop() -> None:
                   _Trainer(experiment.replace(learning_rate=1e-2), SEEDS, reuse=True),
                   _Trainer(experiment, SEEDS)):  # reuse is asked for (train_members asks)
         assert other.loop is not done.loop
+    with unroll_limit(0):  # the same experiment traced under another unroll limit
+        assert _Trainer(experiment, SEEDS, reuse=True).loop is not done.loop
 
 
 def test_the_graph_signature_forgets_only_the_run_only_fields() -> None:
