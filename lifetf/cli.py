@@ -96,6 +96,7 @@ def _bench(args: argparse.Namespace) -> int:
         operations.enable_trace()
         limit_threads(1)
         try:
+            operations.check_backend(args.backend)  # before any framework is imported
             operations.run(args.members)
         except operations.TraceError as error:
             print(f"lifetf bench --ops: {error}", file=sys.stderr)

@@ -31,6 +31,13 @@ class TraceError(RuntimeError):
 HLO_NAME = re.compile(r"^[a-z][\w-]*(\.\w+)*$")  # 'dot.17', 'multiply_add_fusion.6', ...
 
 
+def check_backend(name: str) -> None:
+    """Raise TraceError unless ``name`` is the backend whose profiler gives the trace."""
+    if name != "tensorflow":
+        raise TraceError(f"the per-operation trace needs --backend tensorflow (TensorFlow's "
+                         f"profiler), got --backend {name}")
+
+
 def enable_trace() -> None:
     """Ask XLA for per-operation trace events (effective only before it first compiles)."""
     flags = os.environ.get("XLA_FLAGS", "")
@@ -86,9 +93,7 @@ def profile(name: str, experiment: Experiment, members: int = 64) -> OperationTi
     """Trace one warm chunk of ``experiment``'s updates and time each operation per update."""
     from lifetf.nets.backends import current
 
-    if current().name != "tensorflow":
-        raise TraceError(f"the per-operation trace needs --backend tensorflow (TensorFlow's "
-                         f"profiler), got --backend {current().name}")
+    check_backend(current().name)
     import tensorflow as tf
 
     from lifetf.nets.train import _Trainer
