@@ -31,13 +31,15 @@ from lifetf.nets.models import hand_built_weights, seeded_initial_weights
 from lifetf.nets.trial_rows import ROW_COLUMNS
 
 if TYPE_CHECKING:  # Keras is imported when the first ensemble is built, not with this module
+    from lifetf.nets.backends.base import OptimizerLoop
     from lifetf.nets.ensemble import Ensemble
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
 KEPT_LOOPS = 8  # finished trainers' compiled loops kept for the next trainer of the same graph
 
-# compiled loops of finished trainers, by (backend, graph signature, members), oldest first
-_idle_loops: OrderedDict[tuple, object] = OrderedDict()
+# compiled loops of finished trainers, by (backend, graph signature, members, unroll limit),
+# oldest first
+_idle_loops: OrderedDict[tuple, OptimizerLoop] = OrderedDict()
 
 
 def forget_compiled_loops() -> None:
