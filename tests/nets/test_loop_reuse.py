@@ -56,7 +56,9 @@ def test_a_reused_loop_trains_what_a_fresh_one_trains(name: str) -> None:
     second = same_graph_other_run(first)
     assert second.graph_signature == first.graph_signature and second.key != first.key
     fresh_first = train_members(first, SEEDS)  # compiles the loop that the next two reuse
+    (kept,) = training._idle_loops.values()
     reused_second, reused_first = train_members(second, SEEDS), train_members(first, SEEDS)
+    assert list(training._idle_loops.values()) == [kept]  # no other loop was built
     forget_compiled_loops()
     fresh_second = train_members(second, SEEDS)
     assert_same_rows(reused_second, fresh_second)
