@@ -129,6 +129,12 @@ class Backend(ABC):
     def count_ids(self, ids, size: int):
         """int32 ids in [0, size), any shape -> (size,) float32: how often each occurs."""
 
+    def stored(self, x):
+        """``x`` unchanged, bit for bit and in its gradient, but computed once into memory
+        inside compiled code, where the compiler would otherwise recompute it in every consumer
+        (the backends say where that pays). Here: ``x`` itself."""
+        return x
+
     @abstractmethod
     def compile(self, fn: Callable) -> Callable:
         """``fn`` (tensors in, tensors out) compiled with XLA."""

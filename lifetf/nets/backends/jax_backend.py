@@ -78,6 +78,20 @@ def compilation_cache() -> str | None:
                                                     "jax-compiled")
 
 
+@jax.custom_jvp
+def _stored(x):
+    """``x`` (float32) as its bits summed with a zero over a padded trailing axis: the same
+    value, but a reduction, which XLA's CPU compiler does not fuse into consumers."""
+    bits = jax.lax.bitcast_convert_type(x, jnp.uint32)
+    padded = jnp.pad(bits[..., None], [(0, 0)] * x.ndim + [(0, 1)])
+    return jax.lax.bitcast_convert_type(jnp.sum(padded, axis=-1, dtype=jnp.uint32), jnp.float32)
+
+
+@_stored.defjvp
+def _stored_jvp(primals, tangents):
+    return _stored(primals[0]), tangents[0]
+
+
 class JaxBackend(base.Backend):
     name = "jax"
 
@@ -98,6 +112,14 @@ class JaxBackend(base.Backend):
     def optimizer_loop(self, params, optimizer, member_losses, prepare=None,
                        tally=None) -> base.OptimizerLoop:
         return JaxLoop(params, optimizer, member_losses, prepare, tally)
+
+    def stored(self, x):
+        # as on TensorFlow (tf_backend): XLA's CPU compiler recomputes element-wise producers
+        # in every consumer; on a GPU it was not measured, so there x stays as it is
+        if (not isinstance(x, jax.Array) or x.dtype != jnp.float32
+                or jax.default_backend() != "cpu"):
+            return x
+        return _stored(x)
 
     def count_ids(self, ids, size: int):
         flat = jnp.reshape(ids, (-1,))

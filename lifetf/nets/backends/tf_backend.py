@@ -6,11 +6,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from functools import lru_cache
 
 import numpy as np
 import tensorflow as tf
 
 import lifetf.nets.backends.base as base
+
+
+@lru_cache(maxsize=1)
+def _has_gpu() -> bool:
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 class TensorFlowLoop(base.OptimizerLoop):
@@ -75,6 +81,19 @@ class TensorFlowLoop(base.OptimizerLoop):
             variable.assign(fresh)
 
 
+def _through_memory(x):
+    """``x`` (float32) as its bits summed with a zero over a padded trailing axis: the same
+    value, but a reduction, which XLA's CPU compiler does not fuse into consumers."""
+    bits = tf.bitcast(x, tf.uint32)
+    padded = tf.pad(bits[..., None], [[0, 0]] * x.shape.rank + [[0, 1]])
+    return tf.bitcast(tf.reduce_sum(padded, axis=-1), tf.float32)
+
+
+@tf.custom_gradient
+def _stored(x):
+    return _through_memory(x), lambda upstream: upstream
+
+
 class TensorFlowBackend(base.Backend):
     name = "tensorflow"
 
@@ -93,6 +112,16 @@ class TensorFlowBackend(base.Backend):
     def optimizer_loop(self, params, optimizer, member_losses, prepare=None,
                        tally=None) -> base.OptimizerLoop:
         return TensorFlowLoop(params, optimizer, member_losses, prepare, tally)
+
+    def stored(self, x):
+        # XLA's CPU compiler copies element-wise producers into every consumer, so without
+        # this each layer's activations were recomputed in the loss, the next layer's patches
+        # and every fusion of the backward pass (README, Speed: stop 41). Not on a GPU, where
+        # it was not measured, nor eagerly, where nothing is fused.
+        if (not isinstance(x, tf.Tensor) or x.dtype != tf.float32 or tf.executing_eagerly()
+                or _has_gpu()):
+            return x
+        return _stored(x)
 
     def count_ids(self, ids, size: int):
         # outside XLA this is TensorFlow's bincount kernel, several times faster on the CPU
