@@ -169,7 +169,7 @@ class Ensemble(keras.layers.Layer):
     def _stored(self):
         """What keeps each layer's activations in memory (``Backend.stored``), for networks with
         a layer of 3 or more channels: there XLA's CPU compiler otherwise recomputed them in
-        every consumer, and storing them made updates 15-35% faster; narrower networks
+        every consumer, and storing them made updates 5-35% faster; narrower networks
         recompute little and were no faster or slower (README, Speed: stop 41)."""
         from lifetf.nets.backends import current
 
