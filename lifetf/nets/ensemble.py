@@ -7,7 +7,9 @@ convolution reads the 9 neighbours of each cell as shifts along N of the zero-ex
 each multiplied by a constant 0/1 mask that zeroes neighbours beyond the board's edge (the
 'same' zero padding). The per-member linear map is unrolled multiply-adds for the tiniest
 layers and one batched product ``kin,kio->kon`` for wider ones (measured fastest for both the
-forward and the backward pass). Grouped convolutions are far slower on CPU.
+forward and the backward pass). Grouped convolutions are far slower on CPU. On the CPU, each
+layer's activations are computed once into memory (``Backend.stored``) in networks of width 2
+and more, where XLA would otherwise recompute them in every consumer.
 Member k's output depends only on member k's weights and inputs, so K members trained with a
 summed loss follow exactly the paths they would follow alone.
 """

@@ -49,7 +49,7 @@ def no_kept_loops():
     forget_compiled_loops()
 
 
-def test_training_with_stored_activations_is_bit_identical(monkeypatch):
+def test_training_with_stored_activations_gives_the_same_weights(monkeypatch):
     backend_class = type(backends.current())
     original, calls = backend_class.stored, []
 
