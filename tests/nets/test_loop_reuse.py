@@ -5,7 +5,6 @@ chunk's inputs, it trains what a freshly compiled loop trains, bit for bit."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lifetf.nets import train as training
@@ -22,7 +21,6 @@ CASES = {
     "fixed set, sgd": Experiment(width=3, train_set=16, optimizer="sgd", learning_rate=0.5,
                                  **SMALL),
 }
-COLUMNS = ("success", "initial_loss", "final_loss", "loss_curve", "grad_norm_curve", "weights")
 
 
 def same_graph_other_run(experiment: Experiment) -> Experiment:
@@ -33,15 +31,6 @@ def same_graph_other_run(experiment: Experiment) -> Experiment:
     return experiment.replace(**changes)
 
 
-def assert_same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
-    assert list(a.seed) == list(b.seed)
-    for column in COLUMNS:
-        for x, y in zip(a[column], b[column], strict=True):
-            for u, v in zip(x if column == "weights" else [x], y if column == "weights" else [y],
-                            strict=True):
-                np.testing.assert_array_equal(u, v, err_msg=column)
-
-
 @pytest.fixture(autouse=True)
 def no_kept_loops():
     forget_compiled_loops()
@@ -50,7 +39,7 @@ def no_kept_loops():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_a_reused_loop_trains_what_a_fresh_one_trains(name: str) -> None:
+def test_a_reused_loop_trains_what_a_fresh_one_trains(name: str, assert_same_rows) -> None:
     first = CASES[name]
     assert first.by_window == (not name.startswith("on cells"))
     second = same_graph_other_run(first)

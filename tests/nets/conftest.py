@@ -1,0 +1,27 @@
+"""Fixtures the trainer's tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TRAINED = ("success", "initial_loss", "final_loss", "loss_curve", "grad_norm_curve", "weights")
+
+
+def _assert_same_rows(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str] = TRAINED) -> None:
+    assert list(a.seed) == list(b.seed)
+    for column in columns:
+        for x, y in zip(a[column], b[column], strict=True):
+            for u, v in zip(x if column == "weights" else [x], y if column == "weights" else [y],
+                            strict=True):
+                np.testing.assert_array_equal(u, v, err_msg=column)
+
+
+@pytest.fixture
+def assert_same_rows() -> Callable[..., None]:
+    """(a, b, columns=every trained column): two frames of trial rows hold the same seeds and,
+    column by column, the same values bit for bit (each weight array of a row apart)."""
+    return _assert_same_rows
