@@ -16,6 +16,7 @@ import lifetf.nets.backends.base as base
 
 @lru_cache(maxsize=1)
 def _has_gpu() -> bool:
+    """Whether TensorFlow sees a GPU (asked once: the answer cannot change in a process)."""
     return bool(tf.config.list_physical_devices("GPU"))
 
 
@@ -106,7 +107,7 @@ class TensorFlowBackend(base.Backend):
             except RuntimeError:  # TensorFlow already started: it keeps its thread pools
                 pass
         tf.config.experimental.enable_tensor_float_32_execution(allow_tf32)
-        if tf.config.list_physical_devices("GPU"):
+        if _has_gpu():
             tf.config.experimental.enable_op_determinism()
 
     def optimizer_loop(self, params, optimizer, member_losses, prepare=None,
