@@ -170,6 +170,7 @@ class _Trainer:
                              f"is too many to number their windows in int32: train fewer "
                              f"members per graph")
         self.tally = self._count_windows if self.by_window else None
+        self._fixed_losses = None  # fixed_loss's computation, made on its first call
         # what the trace reads besides the experiment: the backend, the members and the 1x1
         # layers' unroll limit (which the linear-paths bench varies)
         self.reuse_key = ((current().name, experiment.graph_signature, self.k,
@@ -354,9 +355,11 @@ class _Trainer:
         exp = self.experiment
         shared = self.train_boards if self.train_boards is not None else loss_boards(exp)
         boards = np.broadcast_to(shared[None], (self.k, *shared.shape))
-        targets = ops_evolve(ops.convert_to_tensor(boards), exp.rule, exp.steps, exp.torus)
-        return np.asarray(ops.convert_to_numpy(self.losses(self.loop.weights(), boards,
-                                                           targets)))
+        if self._fixed_losses is None:  # one function for both calls (one compile on JAX)
+            self._fixed_losses = current().evaluator(lambda params, boards: self.losses(
+                params, boards, ops_evolve(boards, exp.rule, exp.steps, exp.torus)))
+        losses = self._fixed_losses(self.loop.weights(), ops.convert_to_tensor(boards))
+        return np.asarray(ops.convert_to_numpy(losses))
 
     def finish(self) -> Ensemble:
         """The ensemble holding the trained weights; with ``reuse``, the compiled loop is kept
@@ -434,14 +437,20 @@ def _evaluate_rows(experiment: Experiment, ensemble: Ensemble, seeds: list[int])
         experiment.eval_seed,
     )
     k = len(seeds)
+    params = [variable.value for variable in ensemble.trainable_variables]
+    outputs_of = current().evaluator(lambda params, boards: ensemble.activate(
+        ensemble.apply(params, boards)))  # the members' predict, from their trained weights
+
+    def predict(boards: np.ndarray) -> np.ndarray:
+        return ops.convert_to_numpy(outputs_of(params, ops.convert_to_tensor(boards)))
+
     boards = np.broadcast_to(tests.boards[None], (k, *tests.boards.shape))
-    scores = board_scores(ops.convert_to_numpy(ensemble.predict(boards)), tests.targets)
+    scores = board_scores(predict(boards), tests.targets)
     rows: dict = {"seed": seeds}
     rows.update({name: list(values) for name, values in scores.items()})
     if experiment.blocks == 1:
         windows = truth_table_windows()
-        outputs = ops.convert_to_numpy(ensemble.predict(np.broadcast_to(windows[None],
-                                                                        (k, *windows.shape))))
+        outputs = predict(np.broadcast_to(windows[None], (k, *windows.shape)))
         tables = (outputs[:, :, 1, 1] > 0.5).astype(np.uint8)
         rows["truth_table"] = list(tables)
         rows["table_errors"] = list(truth_table_errors(tables, experiment.rule).astype(int))

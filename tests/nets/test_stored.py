@@ -31,6 +31,12 @@ def test_stored_keeps_every_bit_and_passes_the_gradient_through():
     np.testing.assert_array_equal(ops.convert_to_numpy(grad(theta)), 2 * theta * w)
 
 
+def test_stored_leaves_eager_tensors_alone():
+    """Run eagerly nothing is fused, and on JAX each operation would compile on first use."""
+    x = ops.convert_to_tensor(np.array([[1.5, -2.0, 3.0]], np.float32))
+    assert backends.current().stored(x) is x
+
+
 def test_second_derivatives_pass_through_stored():
     backend = backends.current()
     w = np.array([0.5, -1.0, 2.0], np.float32)

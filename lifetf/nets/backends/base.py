@@ -139,6 +139,12 @@ class Backend(ABC):
     def compile(self, fn: Callable) -> Callable:
         """``fn`` (tensors in, tensors out) compiled with XLA."""
 
+    def evaluator(self, fn: Callable) -> Callable:
+        """``fn`` (tensors in, tensors out) as this backend best runs a computation called a
+        few times outside the training loop (the members' fixed-set losses and predictions).
+        Here: ``fn`` itself, whose operations run eagerly at once."""
+        return fn
+
     @abstractmethod
     def gradient(self, fn: Callable) -> Callable:
         """params -> gradients of the scalar ``fn(params)``; differentiable again (nestable)."""
