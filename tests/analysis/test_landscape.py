@@ -260,6 +260,44 @@ def test_walks_chunking_does_not_change_results() -> None:
         assert np.array_equal(w.cell_error, c.cell_error)
 
 
+@pytest.mark.parametrize("arch,activation,output", [
+    ("firner", "leaky_relu", "sigmoid"), ("firner", "relu", "clamp"),
+    ("springer", "relu", "sigmoid"), ("springer", "leaky_relu", "clamp")])
+def test_one_window_networks_scored_by_window_score_as_on_every_cell(arch, activation, output):
+    layers = layer_specs(arch, 1, 2, activation=activation, output=output)
+    exact = hand_built_weights(arch, "firner", 1, 2, output)
+    nets = [random_net(layers, 0), seeded_initial_weights(layers, "pytorch", 5), exact]
+    targets = targets_for(BOARDS, 1)
+    targets[::2, 0, 0] = 1 - targets[::2, 0, 0]  # one wrong target on every other board
+    boards, targets = L._check_boards(BOARDS, targets)
+    ensemble = Ensemble(layers, output, 2)  # two chunks, the second padded
+    by_window = L._window_sums(ensemble, nets, L._window_counts(boards, targets))
+    on_cells = L._cell_sums(ensemble, nets, boards, targets)
+    assert by_window.shape == on_cells.shape == (3, len(nets))
+    np.testing.assert_array_equal(by_window[1:], on_cells[1:])  # wrong cells and boards: counts
+    np.testing.assert_allclose(by_window[0], on_cells[0], rtol=1e-5)  # summed in another order
+    # not vacuous: the exact network misses just the flipped targets, the others more
+    assert by_window[1:, -1].tolist() == [len(BOARDS) // 2] * 2
+    assert (by_window[1, :-1] > len(BOARDS)).all()
+
+
+def test_walks_score_by_window_only_one_window_networks_on_0_1_boards(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("the other path was taken")
+
+    one = layer_specs("firner", 1, 1)
+    net = seeded_initial_weights(one, "pytorch", 0)
+    targets = targets_for(BOARDS, 1)
+    monkeypatch.setattr(L, "_cell_sums", refuse)
+    L.evaluate_members(one, "clamp", [net], BOARDS, targets)
+    monkeypatch.undo()
+    monkeypatch.setattr(L, "_window_sums", refuse)
+    L.evaluate_members(one, "clamp", [net], BOARDS * 0.5, targets)  # not 0/1 boards
+    two = layer_specs("firner", 2, 1)  # its output sees a 5x5 window
+    L.evaluate_members(two, "clamp", [seeded_initial_weights(two, "pytorch", 0)], BOARDS,
+                       targets_for(BOARDS, 2))
+
+
 # ---------------------------------------------------------------- Hessians
 
 
