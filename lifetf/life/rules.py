@@ -33,6 +33,14 @@ class Rule:
         return mask
 
     @property
+    def next_states(self) -> np.ndarray:
+        """(2, 9) uint8: the next state of a dead (row 0) or live (row 1) cell by its count."""
+        table = np.zeros((2, 9), dtype=np.uint8)
+        table[0, sorted(self.birth)] = 1
+        table[1, sorted(self.survive)] = 1
+        return table
+
+    @property
     def relevant_cells(self) -> tuple[tuple[int, int], ...]:
         """The (row, col) positions in a 3x3 window that a cell's next state depends on."""
         return ((1, 1),) + tuple((1 + dy, 1 + dx) for dy, dx in self.offsets)
@@ -77,12 +85,15 @@ def _check_boards(boards: object) -> np.ndarray:
 
 def neighbour_counts(boards: np.ndarray, rule: str | Rule, torus: bool = False) -> np.ndarray:
     """Count the live neighbours of every cell of (N, H, W) 0/1 boards under ``rule``."""
-    spec = get_rule(rule)
-    arr = _check_boards(boards).astype(np.int16)
+    return _counts(_check_boards(boards), get_rule(rule), torus)
+
+
+def _counts(arr: np.ndarray, spec: Rule, torus: bool) -> np.ndarray:
+    """:func:`neighbour_counts` of checked uint8 boards (int16 counts)."""
     n, h, w = arr.shape
     mode = "wrap" if torus else "constant"
-    padded = np.pad(arr, ((0, 0), (1, 1), (1, 1)), mode=mode)
-    counts = np.zeros_like(arr)
+    padded = np.pad(arr.astype(np.int16), ((0, 0), (1, 1), (1, 1)), mode=mode)
+    counts = np.zeros((n, h, w), np.int16)
     for dy, dx in spec.offsets:
         counts += padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
     return counts
@@ -91,20 +102,21 @@ def neighbour_counts(boards: np.ndarray, rule: str | Rule, torus: bool = False) 
 def step(boards: np.ndarray, rule: str | Rule, torus: bool = False) -> np.ndarray:
     """One generation of ``rule`` applied to (N, H, W) 0/1 boards."""
     spec = get_rule(rule)
-    arr = _check_boards(boards)
-    counts = neighbour_counts(arr, spec, torus)
-    born = np.isin(counts, tuple(spec.birth)) & (arr == 0)
-    kept = np.isin(counts, tuple(spec.survive)) & (arr == 1)
-    return (born | kept).astype(np.uint8)
+    return _step(_check_boards(boards), spec, spec.next_states, torus)
+
+
+def _step(arr: np.ndarray, spec: Rule, next_states: np.ndarray, torus: bool) -> np.ndarray:
+    """:func:`step` of checked uint8 boards, with the rule's next-state table."""
+    return next_states[arr, _counts(arr, spec, torus)]
 
 
 def evolve(boards: np.ndarray, rule: str | Rule, steps: int, torus: bool = False) -> np.ndarray:
     """``steps`` generations of ``rule`` on (N, H, W) 0/1 boards; cells off the edge are dead."""
     spec = get_rule(rule)
     n_steps = _check_steps(steps)
-    arr = _check_boards(boards)
+    arr, next_states = _check_boards(boards), spec.next_states
     for _ in range(n_steps):
-        arr = step(arr, spec, torus)
+        arr = _step(arr, spec, next_states, torus)
     return arr
 
 
