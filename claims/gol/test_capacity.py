@@ -41,7 +41,8 @@ def _outputs(networks: list, boards: np.ndarray) -> list[np.ndarray]:
 
 def _settings(arch: str, rule: str, top: int, activation: str, large: int) -> list[dict]:
     """Hand-built weights for 1..top steps on the 1000 random 5x5 test boards (the same boards
-    for every number of steps) and on 20 large boards (their own for each number of steps)."""
+    for every number of steps) and on 20 large boards (their own for each number of steps; all
+    of them go through every network at once, which shares the steps they have in common)."""
     networks = [(layer_specs(arch, steps, 1, 1.0, activation, "sigmoid"), "sigmoid",
                  hand_built_weights(arch, rule, steps, 1, "sigmoid"))
                 for steps in range(1, top + 1)]
@@ -50,14 +51,15 @@ def _settings(arch: str, rule: str, top: int, activation: str, large: int) -> li
         "the test boards must not depend on the number of steps"
     from keras import ops
 
+    bigs = [random_boards(20, large, 0.5, seed=steps) for steps in range(1, top + 1)]
     rows = []
-    for steps, network, test, outputs in zip(range(1, top + 1), networks, tests,
-                                             _outputs(networks, tests[0].boards), strict=True):
+    for steps, test, outputs, big_outputs in zip(
+            range(1, top + 1), tests, _outputs(networks, tests[0].boards),
+            _outputs(networks, np.concatenate(bigs)), strict=True):
         # the trainer's cell loss on the outputs themselves (clipped, as for a clamped output)
         loss = float(np.mean(ops.convert_to_numpy(
             cell_losses("clamp", test.targets.astype("float32"), outputs, lambda x: x))))
-        big = random_boards(20, large, 0.5, seed=steps)
-        (big_out,) = _outputs([network], big)
+        big, big_out = bigs[steps - 1], big_outputs[20 * (steps - 1) : 20 * steps]
         big_right = bool(((big_out > 0.5) == evolve(big, rule, steps)).all())
         scores = board_scores(outputs[None], test.targets)
         rows.append({"arch": arch, "rule": rule, "steps": steps, "activation": activation,
