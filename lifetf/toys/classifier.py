@@ -170,13 +170,13 @@ def initial_weights(hidden: int, seed: int) -> list[np.ndarray]:
 
 def batch_order(config: ClassifierConfig, seed: int) -> np.ndarray:
     """Member ``seed``'s training-image indices, (epochs * steps_per_epoch, batch_size)."""
-    n_train = config.train_size
     used = config.steps_per_epoch * config.batch_size
-    order = [seeding.permutation(seed, seeding.CLASSIFIER_ORDER, epoch, n_train)[:used]
-             for epoch in range(config.epochs)]
-    if not order:
+    if not config.epochs:
         return np.zeros((0, config.batch_size), np.int32)
-    return np.concatenate(order).reshape(-1, config.batch_size).astype(np.int32)
+    # epoch e's order is the permutation at counter e of the seed's stream, all drawn at once
+    keys = seeding.stream_keys([seed], seeding.CLASSIFIER_ORDER)
+    order = seeding.permutations(keys, np.arange(config.epochs), config.train_size)[:, 0, :used]
+    return order.reshape(-1, config.batch_size).astype(np.int32)
 
 
 def _forward(x, weights):
