@@ -101,12 +101,14 @@ def test_both_heads_start_alike_and_learn_the_digits():
 
 
 def test_records_are_cached_by_config_seeds_and_version(tmp_path):
-    calls = []
+    calls, trained = [], []
 
     def records(store, config, seeds, version=CLASSIFIER_VERSION):
-        def compute():
+        def compute():  # real records once; later misses need only be counted
             calls.append(list(seeds))
-            return train_classifiers(config, seeds)
+            if not trained:
+                trained.append(train_classifiers(config, seeds))
+            return trained[0].copy()
         return store.records("classifier", version, config, seeds, compute)
 
     store = TrialStore(tmp_path)
