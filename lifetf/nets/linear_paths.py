@@ -64,18 +64,20 @@ def unroll_limit(limit: int) -> Iterator[None]:
 
 
 def update_ms(experiment: Experiment, members: int, limit: int, chunks: int) -> float:
-    """Best milliseconds per update over ``chunks`` warm chunks of a fresh trainer."""
+    """Best milliseconds per update over ``chunks`` warm chunks of a trainer (whose compiled
+    loop an earlier call with the same limit left, else a fresh one: only warm chunks count)."""
     from lifetf.nets.train import _Trainer
 
     every = experiment.record_every
     with unroll_limit(limit):
-        trainer = _Trainer(experiment, list(range(members)))
-        trainer.run(0, every)  # trace and compile under this limit
+        trainer = _Trainer(experiment, list(range(members)), reuse=True)
+        trainer.run(0, every)  # trace and compile under this limit, or warm up
         best = float("inf")
         for _ in range(chunks):
             began = time.perf_counter()
             trainer.run(0, every)
             best = min(best, time.perf_counter() - began)
+        trainer.finish()  # its loop serves the next call of this limit
     return 1e3 * best / every
 
 
