@@ -131,7 +131,7 @@ class JaxBackend(base.Backend):
 
     def evaluator(self, fn: Callable) -> Callable:
         # run eagerly, every JAX operation compiles on first use with each new shape (20-30 ms
-        # each on the CPU, about 60 per experiment's losses and predictions): one compile
+        # each on the CPU, about 50 per experiment's losses and predictions): one compile
         # of the whole function costs less
         return jax.jit(fn)
 
