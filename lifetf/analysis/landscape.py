@@ -391,13 +391,13 @@ def _cell_sums(ensemble, members, boards: np.ndarray, targets: np.ndarray) -> np
 def _window_counts(boards: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """(N, 2 * 512) float64: how many cells of each 0/1 board have each zero-padded 3x3 window
     (its truth-table index), with target 0 (first 512) and with target 1."""
-    from lifetf.life.rules import OFFSETS
+    from keras import ops
+
+    from lifetf.life.rules import ops_window_codes
     from lifetf.nets.experiment import WINDOWS
 
-    n, h, w = boards.shape
-    padded = np.pad(boards.astype(np.int64), ((0, 0), (1, 1), (1, 1)))
-    codes = sum(padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] << j
-                for j, (dy, dx) in enumerate(OFFSETS))
+    n = len(boards)
+    codes = ops.convert_to_numpy(ops_window_codes(ops.convert_to_tensor(boards))).astype(np.int64)
     keys = (np.arange(n)[:, None, None] * 2 + targets.astype(np.int64)) * WINDOWS + codes
     return np.bincount(keys.ravel(), minlength=n * 2 * WINDOWS).reshape(n, 2 * WINDOWS) * 1.0
 
