@@ -170,7 +170,8 @@ class _Trainer:
                              f"is too many to number their windows in int32: train fewer "
                              f"members per graph")
         self.tally = self._count_windows if self.by_window else None
-        self._fixed_losses = None  # fixed_loss's computation, made on its first call
+        # fixed_loss's computation: one function for both its calls (one compile on JAX)
+        self._fixed_losses = current().evaluator(self._losses_after_evolving)
         # what the trace reads besides the experiment: the backend, the members and the 1x1
         # layers' unroll limit (which the linear-paths bench varies)
         self.reuse_key = ((current().name, experiment.graph_signature, self.k,
@@ -355,11 +356,13 @@ class _Trainer:
         exp = self.experiment
         shared = self.train_boards if self.train_boards is not None else loss_boards(exp)
         boards = np.broadcast_to(shared[None], (self.k, *shared.shape))
-        if self._fixed_losses is None:  # one function for both calls (one compile on JAX)
-            self._fixed_losses = current().evaluator(lambda params, boards: self.losses(
-                params, boards, ops_evolve(boards, exp.rule, exp.steps, exp.torus)))
         losses = self._fixed_losses(self.loop.weights(), ops.convert_to_tensor(boards))
         return np.asarray(ops.convert_to_numpy(losses))
+
+    def _losses_after_evolving(self, params, boards):
+        """:meth:`losses` of ``boards`` against the rule's evolution of them."""
+        exp = self.experiment
+        return self.losses(params, boards, ops_evolve(boards, exp.rule, exp.steps, exp.torus))
 
     def finish(self) -> Ensemble:
         """The ensemble holding the trained weights; with ``reuse``, the compiled loop is kept
