@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lifetf.nets.train import forget_compiled_loops
+
 TRAINED = ("success", "initial_loss", "final_loss", "loss_curve", "grad_norm_curve", "weights")
 
 
@@ -25,3 +27,12 @@ def assert_same_rows() -> Callable[..., None]:
     """(a, b, columns=every trained column): two frames of trial rows hold the same seeds and,
     column by column, the same values bit for bit (each weight array of a row apart)."""
     return _assert_same_rows
+
+
+@pytest.fixture
+def no_kept_loops():
+    """No compiled loop kept from an earlier trainer, before the test or after it (modules
+    whose tests compare fresh and reused loops use it for every test)."""
+    forget_compiled_loops()
+    yield
+    forget_compiled_loops()

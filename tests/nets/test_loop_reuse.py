@@ -12,6 +12,8 @@ from lifetf.nets.experiment import RUN_ONLY_FIELDS, Experiment
 from lifetf.nets.linear_paths import unroll_limit
 from lifetf.nets.train import _Trainer, forget_compiled_loops, train_members
 
+pytestmark = pytest.mark.usefixtures("no_kept_loops")  # every test starts without kept loops
+
 SEEDS = [4, 1, 9]
 SMALL = dict(board_size=6, batch_size=16, batches=100, activation="leaky_relu",
              output="sigmoid")
@@ -29,13 +31,6 @@ def same_graph_other_run(experiment: Experiment) -> Experiment:
     if experiment.train_set:
         changes["train_set_seed"] = 3
     return experiment.replace(**changes)
-
-
-@pytest.fixture(autouse=True)
-def no_kept_loops():
-    forget_compiled_loops()
-    yield
-    forget_compiled_loops()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -12,6 +12,8 @@ from lifetf.nets import backends
 from lifetf.nets.experiment import Experiment
 from lifetf.nets.train import forget_compiled_loops, train_members
 
+pytestmark = pytest.mark.usefixtures("no_kept_loops")  # every test starts without kept loops
+
 # a 2-step network trained on its cells, with unrolled 1x1 layers (width 2: a 3x3 layer of
 # 4 channels, so its activations are stored) and dropout
 ON_CELLS = Experiment(steps=2, width=2, init="normalize", board_size=6, batch_size=16,
@@ -46,13 +48,6 @@ def test_second_derivatives_pass_through_stored():
     np.testing.assert_allclose(value, np.sum(theta**3 * w), rtol=1e-6)
     np.testing.assert_allclose(grad, 3 * theta**2 * w, rtol=1e-6)
     np.testing.assert_allclose(hessian, np.diag(6 * theta * w), rtol=1e-6)
-
-
-@pytest.fixture(autouse=True)
-def no_kept_loops():
-    forget_compiled_loops()
-    yield
-    forget_compiled_loops()
 
 
 def test_training_with_stored_activations_gives_the_same_weights(monkeypatch,
