@@ -132,11 +132,17 @@ def bernoulli(keys, counters, shape: tuple[int, ...], p: float, xp=None):
     cheap element-wise producers into every consumer, so a draw made inside a loop body feeding
     many slices (patches, neighbour counts) is computed many times over.
     """
+    return bernoulli_below(keys, counters, shape, bernoulli_threshold(p), xp)
+
+
+def bernoulli_below(keys, counters, shape: tuple[int, ...], threshold, xp=None):
+    """:func:`bernoulli` with its 16-bit threshold given (:func:`bernoulli_threshold`), which
+    may be a tensor: compiled code that takes it as an input serves every probability."""
     if xp is None:
         from keras import ops as xp
     n = int(np.prod(shape))
     halves = random_halfwords(keys, counters, n, xp)
-    ones = _cast(xp.less(halves, bernoulli_threshold(p)), "float32", xp)
+    ones = _cast(xp.less(halves, threshold), "float32", xp)
     return xp.reshape(ones, (ones.shape[0], ones.shape[1], *shape))
 
 

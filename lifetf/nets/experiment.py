@@ -27,8 +27,10 @@ LATER_FIELDS = {"train_set": 0, "train_set_seed": 0}
 STARTS = ("random", "hand_built")
 # fields that change a run's numbers (its boards, starting weights, length or evaluation) but
 # not its compiled training graph: trainers that differ only in these share one compiled loop
+# (the boards' density reaches the loop as an input; the initialisation only sets the starting
+# weights, once the channel dropout it implies is written out)
 RUN_ONLY_FIELDS = ("batches", "data_stream", "start", "sign_flips", "train_set_seed",
-                   "eval_boards", "eval_size", "eval_density", "eval_seed")
+                   "eval_boards", "eval_size", "eval_density", "eval_seed", "density", "init")
 
 
 CHECK = FieldChecks("Experiment")
@@ -191,11 +193,12 @@ class Experiment:
 
     @property
     def graph_signature(self) -> Experiment:
-        """This experiment with the fields of RUN_ONLY_FIELDS at their defaults: equal for
-        experiments whose training graphs are the same, which may share one compiled loop."""
+        """This experiment with the fields of RUN_ONLY_FIELDS at their defaults and its channel
+        dropout written out: equal for experiments whose training graphs are the same, which may
+        share one compiled loop."""
         defaults = {f.name: f.default for f in dataclasses.fields(self)
                     if f.name in RUN_ONLY_FIELDS}
-        return self.replace(**defaults)
+        return self.replace(**defaults, dropout=self.channel_dropout)
 
     def describe(self) -> str:
         """A short human-readable label, listing only fields that differ from the defaults."""

@@ -133,7 +133,8 @@ class _Trainer:
     """One ensemble of members of one experiment, trained on the current Keras backend.
 
     Everything its compiled loop reads that is not part of the experiment's
-    :attr:`~Experiment.graph_signature` (the members' keys, a fixed set and its positions)
+    :attr:`~Experiment.graph_signature` (the members' keys, the boards' density threshold, a
+    fixed set and its positions)
     reaches the loop as inputs of each chunk (:meth:`chunk_inputs`), never as constants. So with
     ``reuse``, a trainer whose (signature, members) match a finished one's takes over that
     loop, restarted from its own weights, and traces and compiles nothing; the loop computes
@@ -152,6 +153,8 @@ class _Trainer:
         stacked = [np.stack([w[j] for w in starts]).astype(np.float32)
                    for j in range(len(starts[0]))]
         self.data_keys = seeding.stream_keys(self.seeds, seeding.DATA, experiment.data_stream)
+        # the fresh boards' density, as an input of the loop rather than a constant in it
+        self.density_threshold = np.asarray(seeding.bernoulli_threshold(experiment.density))
         self.dropout_keys = {
             i: seeding.stream_keys(self.seeds, seeding.DROPOUT, experiment.data_stream, i)
             for i in self.ensemble.dropout_layers
@@ -224,30 +227,32 @@ class _Trainer:
 
     def chunk_inputs(self, start: int) -> tuple:
         """What the compiled chunk from ``start`` reads besides the weights: the members' data
-        keys, their dropout keys (one array per dropout layer) and, with a fixed set, the set
-        and the chunk's positions in it (:meth:`set_chunk_index`)."""
-        keys = (self.data_keys, *self.dropout_keys.values())
+        keys, the fresh boards' density threshold, their dropout keys (one array per dropout
+        layer) and, with a fixed set, the set and the chunk's positions in it
+        (:meth:`set_chunk_index`)."""
+        keys = (self.data_keys, self.density_threshold, *self.dropout_keys.values())
         if self.train_boards is None:
             return keys
         return (*keys, self.train_boards, self.set_chunk_index(start))
 
-    def chunk_boards(self, start, data_keys, *set_inputs):
+    def chunk_boards(self, start, data_keys, threshold, *set_inputs):
         """The boards (S, K, B, H, W) of one chunk (record_every updates from ``start``): drawn
-        per member from its stream (``data_keys``) with the global batch numbers as counters,
-        or gathered from the fixed set (``set_inputs``: the set and the positions)."""
+        per member from its stream (``data_keys``) with the global batch numbers as counters
+        and the density's ``threshold``, or gathered from the fixed set (``set_inputs``: the set
+        and the positions)."""
         from keras import ops
 
         if self.train_boards is None:
-            return self._fresh_boards(data_keys, self._counters(start))
+            return self._fresh_boards(data_keys, threshold, self._counters(start))
         set_boards, index = set_inputs
         return ops.take(set_boards, index, axis=0)
 
-    def _fresh_boards(self, data_keys, counters):
+    def _fresh_boards(self, data_keys, threshold, counters):
         """(len(counters), K, B, H, W) boards drawn per member from its data stream at the
-        given global batch numbers."""
+        given global batch numbers, live where a draw falls below ``threshold``."""
         exp = self.experiment
         shape = (exp.batch_size, exp.board_size, exp.board_size)
-        return seeding.bernoulli(data_keys, counters, shape, exp.density)
+        return seeding.bernoulli_below(data_keys, counters, shape, threshold)
 
     def _prepare(self, start, *inputs) -> tuple:
         """What the updates of one chunk read, from :meth:`chunk_inputs`: boards, targets and
@@ -257,11 +262,11 @@ class _Trainer:
         Masks are (S, K, C, B, 1, 1), scaled by 1/(1-p).
         """
         exp = self.experiment
-        data_keys, *rest = inputs
+        data_keys, threshold, *rest = inputs
         dropout_keys, set_inputs = rest[:len(self.dropout_keys)], rest[len(self.dropout_keys):]
         if self.by_window:
-            return (self.window_ids(start, data_keys, *set_inputs),)
-        boards = self.chunk_boards(start, data_keys, *set_inputs)
+            return (self.window_ids(start, data_keys, threshold, *set_inputs),)
+        boards = self.chunk_boards(start, data_keys, threshold, *set_inputs)
         targets = ops_evolve(boards, exp.rule, exp.steps, exp.torus)
         counters, masks = self._counters(start), []
         for i, keys in zip(self.dropout_keys, dropout_keys, strict=True):
@@ -271,7 +276,7 @@ class _Trainer:
             masks.append(keep * (1.0 / (1.0 - spec.dropout)))
         return (boards, targets, *masks)
 
-    def window_ids(self, start, data_keys, *set_inputs):
+    def window_ids(self, start, data_keys, threshold, *set_inputs):
         """(S, K, cells) int32: each cell's 3x3 window code (0..511) plus 512 (s K + k) for
         batch s of member k, so that one flat count of the chunk's ids holds every batch's and
         member's window counts apart, in order (the offsets are added in the compiled step,
@@ -292,10 +297,10 @@ class _Trainer:
             return codes + ops.reshape(batches * (self.k * WINDOWS), (-1, 1, 1)) + members
 
         if self.train_boards is not None or not current().data_by_batch:
-            return ids(self.chunk_boards(start, data_keys, *set_inputs), 0)
+            return ids(self.chunk_boards(start, data_keys, threshold, *set_inputs), 0)
 
         def one_batch(i, chunk):
-            boards = self._fresh_boards(data_keys, ops.reshape(start + i, (1,)))
+            boards = self._fresh_boards(data_keys, threshold, ops.reshape(start + i, (1,)))
             return ops.slice_update(chunk, (i, 0, 0), ids(boards, i))
 
         empty = ops.zeros((exp.record_every, self.k, cells), "int32")

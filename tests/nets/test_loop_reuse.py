@@ -26,8 +26,11 @@ CASES = {
 
 
 def same_graph_other_run(experiment: Experiment) -> Experiment:
-    """Other boards, another length and evaluation, and (for a fixed set) another set."""
-    changes = dict(data_stream=1, batches=experiment.batches + 50, eval_seed=5)
+    """Other boards at another density, another initialisation (the same dropout), another
+    length and evaluation, and (for a fixed set) another set."""
+    other_init = "keras" if experiment.init != "keras" else "pytorch"
+    changes = dict(data_stream=1, batches=experiment.batches + 50, eval_seed=5, density=0.4,
+                   init=other_init, dropout=experiment.channel_dropout)
     if experiment.train_set:
         changes["train_set_seed"] = 3
     return experiment.replace(**changes)
@@ -77,9 +80,13 @@ def test_the_graph_signature_forgets_only_the_run_only_fields() -> None:
     for name in RUN_ONLY_FIELDS:
         assert getattr(base.graph_signature, name) == getattr(defaults, name)
     assert base.graph_signature.replace(
-        **{name: getattr(base, name) for name in RUN_ONLY_FIELDS}) == base
-    assert base.replace(density=0.3).graph_signature != base.graph_signature
-    assert base.replace(init="pytorch").graph_signature != base.graph_signature  # dropout
+        **{name: getattr(base, name) for name in RUN_ONLY_FIELDS}) == base.replace(
+        dropout=base.channel_dropout)
+    assert base.replace(density=0.3).graph_signature == base.graph_signature
+    # the initialisation is forgotten, but not the channel dropout it implies
+    assert base.replace(init="keras", dropout=0.4).graph_signature == base.graph_signature
+    assert base.replace(init="pytorch").graph_signature != base.graph_signature
+    assert base.replace(learning_rate=1e-2).graph_signature != base.graph_signature
 
 
 def test_at_most_kept_loops_are_kept(monkeypatch) -> None:
