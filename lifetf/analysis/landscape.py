@@ -408,10 +408,10 @@ def _window_sums(ensemble, members, counts: np.ndarray) -> np.ndarray:
     (the 512 windows instead of every cell: about 64x less work on 8x8 boards)."""
     from keras import ops
 
-    from lifetf.life.evaluate import truth_table_windows
+    from lifetf.nets.ensemble import truth_table_inputs
     from lifetf.nets.experiment import WINDOWS
 
-    windows = truth_table_windows().reshape(WINDOWS, 9).T[None].astype(np.float32)
+    windows = truth_table_inputs()
     targets = np.repeat(np.eye(2, dtype=np.float32)[1], WINDOWS)[None]  # (1, 2 * 512): 0s, 1s
 
     def score(params):

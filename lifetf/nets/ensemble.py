@@ -20,6 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from lifetf.life.evaluate import truth_table_windows
 from lifetf.life.rules import neighbour_views
 from lifetf.nets.models import LayerSpec, build_from_specs, clamp, keras_activation, sees_one_window
 
@@ -28,6 +29,13 @@ from lifetf.nets.models import LayerSpec, build_from_specs, clamp, keras_activat
 # width 3) and 20 (20 -> 1, width 20) the batched product was faster in 11 of 12 alternating
 # pairs, 0.98-1.83x, on both backends: `python -m lifetf bench --linear-paths`)
 UNROLL_LIMIT = 16
+
+
+def truth_table_inputs() -> np.ndarray:
+    """The 512 binary 3x3 windows in truth-table order as (1, 9, 512) float32: the windows
+    every member reads, as :meth:`Ensemble.apply_windows` takes them."""
+    windows = truth_table_windows()
+    return windows.reshape(len(windows), 9).T[None].astype(np.float32)
 
 
 def extract_patches(x, height: int, width: int):

@@ -146,7 +146,7 @@ class _Trainer:
         self.seeds = [int(s) for s in seeds]
         self.k = len(self.seeds)
         from lifetf.nets import ensemble as ensemble_module
-        from lifetf.nets.ensemble import Ensemble
+        from lifetf.nets.ensemble import Ensemble, truth_table_inputs
 
         self.ensemble = Ensemble(experiment.layers, experiment.output, self.k)
         starts = [starting_weights(experiment, s) for s in self.seeds]
@@ -166,7 +166,7 @@ class _Trainer:
         self.by_window = experiment.by_window
         if self.by_window:
             windows = truth_table_windows()
-            self.windows = windows.reshape(WINDOWS, 9).T[None].astype(np.float32)  # (1, 9, P)
+            self.windows = truth_table_inputs()  # (1, 9, P)
             self.window_targets = next_centre(windows, experiment.rule)[None].astype(np.float32)
         if self.by_window and experiment.record_every * self.k * WINDOWS > np.iinfo(np.int32).max:
             raise ValueError(f"{self.k} members x {experiment.record_every} batches per chunk "

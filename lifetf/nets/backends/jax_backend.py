@@ -133,7 +133,7 @@ class JaxBackend(base.Backend):
         # run eagerly, every JAX operation compiles on first use with each new shape (20-30 ms
         # each on the CPU, about 50 per experiment's losses and predictions): one compile
         # of the whole function costs less
-        return jax.jit(fn)
+        return self.compile(fn)
 
     def gradient(self, fn: Callable) -> Callable:
         return jax.grad(fn)
