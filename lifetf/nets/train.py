@@ -35,7 +35,10 @@ if TYPE_CHECKING:  # Keras is imported when the first ensemble is built, not wit
     from lifetf.nets.ensemble import Ensemble
 
 LOSS_BOARDS = 256  # fixed boards of the training distribution on which initial/final loss is taken
-KEPT_LOOPS = 8  # finished trainers' compiled loops kept for the next trainer of the same graph
+# finished trainers' compiled loops kept for the next trainer of the same graph: enough for the
+# success sweep's 12 graphs and the later experiments that share them (LAND-BARRIERS' hand-built
+# starts, GOL-CORNERS), which a smaller cache had evicted
+KEPT_LOOPS = 32
 
 # compiled loops of finished trainers, by (backend, graph signature, members, unroll limit),
 # oldest first
