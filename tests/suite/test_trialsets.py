@@ -105,3 +105,15 @@ def test_records_written_before_the_trained_count_still_load(tmp_path):
         '"recorded_at": "2026-11-30T21:22:28+00:00"}')
     (timing,) = load_timings(tmp_path)
     assert timing.trained is None and timing.seconds == 370.22
+
+
+@pytest.mark.parametrize("profile", ["quick", "gpu"])
+def test_the_sweeps_graphs_fit_in_the_kept_loops(profile):
+    """Claims that train after the success sweep (LAND-BARRIERS' hand-built starts, GOL-CORNERS)
+    share some of its graphs; their trainers reuse its compiled loops only while every sweep
+    graph is still kept (8 kept loops were too few for the quick sweep's 12)."""
+    from lifetf.nets import train as training
+    from lifetf.suite.trialsets import sweep_experiments
+
+    graphs = {e.graph_signature for e in sweep_experiments(get_profile(profile)).values()}
+    assert len(graphs) < training.KEPT_LOOPS
