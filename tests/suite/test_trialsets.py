@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from lifetf.nets.train import KEPT_LOOPS
 from lifetf.suite.profiles import get_profile
 from lifetf.suite.session import Suite
 from lifetf.suite.store import TrialStore
-from lifetf.suite.trialsets import SETS, SetTiming, cell, load, load_timings
+from lifetf.suite.trialsets import SETS, SetTiming, cell, load, load_timings, sweep_experiments
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_store import FakeTrainer  # noqa: E402
@@ -112,8 +113,5 @@ def test_the_sweeps_graphs_fit_in_the_kept_loops(profile):
     """Claims that train after the success sweep (LAND-BARRIERS' hand-built starts, GOL-CORNERS)
     share some of its graphs; their trainers reuse its compiled loops only while every sweep
     graph is still kept (8 kept loops were too few for the quick sweep's 12)."""
-    from lifetf.nets import train as training
-    from lifetf.suite.trialsets import sweep_experiments
-
     graphs = {e.graph_signature for e in sweep_experiments(get_profile(profile)).values()}
-    assert len(graphs) < training.KEPT_LOOPS
+    assert len(graphs) < KEPT_LOOPS
